@@ -1,0 +1,41 @@
+# Corral — see README.md.
+GO      ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/corral-dev/corral/services/version.Version=$(VERSION) -X github.com/corral-dev/corral/cmd/corral/commands.Version=$(VERSION)
+BINS    := corrald corral corral-shim
+
+.PHONY: all build setup test unit integration demo bench check clean help
+
+all: build
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build bin/corrald, bin/corral, bin/corral-shim
+	@mkdir -p bin
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
+
+setup: ## install Debian packages and Go modules (root, Debian 12)
+	contrib/setup.sh
+
+check: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+unit: ## unit tests (no root needed for most)
+	$(GO) test ./...
+
+integration: build ## end-to-end tests against a real corrald, runc, runsc and ctr (root)
+	$(GO) test -count=1 -v -timeout 30m ./integration/ -args -test.bins=$(CURDIR)/bin
+
+test: check build ## everything CI runs: check, unit and integration tests
+	$(GO) test -count=1 -timeout 30m ./... -args -test.bins=$(CURDIR)/bin
+
+demo: setup build ## install, build, start a private corrald and run containers through it
+	contrib/demo.sh
+
+bench: build ## performance figures (docs/performance.md)
+	contrib/bench.sh
+
+clean: ## remove build output
+	rm -rf bin

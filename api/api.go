@@ -1,0 +1,30 @@
+// Package api names what corral adds on top of containerd's gRPC API, which it serves unchanged.
+//
+// Runtimes are listed through containerd's Introspection service: Plugins returns one plugin per
+// runtime name with Type PluginType, ID the runtime name, the Export* keys below in Exports, and
+// InitErr set when the runtime cannot run containers here.
+package api
+
+const (
+	// PluginType is the introspection plugin type of a runtime entry.
+	PluginType = "io.corral.runtime.v1"
+	// ExportFamily is the runtime family: "lcr", "shim v2" or "shim v1".
+	ExportFamily = "family"
+	// ExportPath is the binary the family runs for this name, if any.
+	ExportPath = "path"
+	// ExportArgs is the runtime_args, space-separated.
+	ExportArgs = "args"
+	// ExportSource says where the name came from: "built-in", "config" or "built-in, config".
+	ExportSource = "source"
+	// ExportInstalled is "true" or "false".
+	ExportInstalled = "installed"
+	// ExportDefault is "true" on the runtime used when a request names none.
+	ExportDefault = "default"
+
+	// NamespaceKey is the gRPC metadata key carrying the namespace, as containerd's clients send it.
+	NamespaceKey = "containerd-namespace"
+	// DefaultNamespace is used when a client names none.
+	DefaultNamespace = "default"
+	// SpecTypeURL is the type URL of an OCI runtime spec carried in a protobuf Any (JSON-encoded).
+	SpecTypeURL = "types.containerd.io/opencontainers/runtime-spec/1/Spec"
+)

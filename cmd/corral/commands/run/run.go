@@ -1,0 +1,95 @@
+// Package run holds the corral run command: create a container from a rootfs directory, start it
+// and, in the foreground, relay its stdio and signals until it exits.
+package run
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/corral-dev/corral/api"
+	"github.com/corral-dev/corral/cmd/corral/commands"
+)
+
+// options are the parsed arguments of run.
+type options struct {
+	id      string
+	args    []string
+	rootfs  string
+	runtime string
+	env     []string
+	cwd     string
+	rm      bool
+	detach  bool
+
+	// The streams a foreground container is attached to.
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// Command returns the run command.
+func Command() *cobra.Command { return newCommand(execute) }
+
+// newCommand parses run's arguments into options and hands them to fn.
+func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
+	var o options
+	cmd := &cobra.Command{
+		Use:   "run [flags] --rootfs DIR ID [CMD [ARG...]]",
+		Short: "Create and start a container, by default waiting for it and relaying its stdio",
+		Long: "Create and start a container. In the foreground corral relays stdin, stdout and stderr, forwards\n" +
+			"SIGINT, SIGTERM and SIGHUP, and exits with the container's exit status.",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New("missing container ID")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.rm && o.detach {
+				return errors.New("--rm and --detach cannot be used together")
+			}
+			o.id, o.args = args[0], args[1:]
+			return fn(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.SetInterspersed(false) // flags after ID belong to the container's command
+	f.StringVar(&o.rootfs, "rootfs", "", "root filesystem `DIR` of the container (required)")
+	f.StringVar(&o.runtime, "runtime", "", "runtime `NAME` (default: corrald's default runtime)")
+	f.StringArrayVar(&o.env, "env", nil, "set an environment variable `K=V` (repeatable)")
+	f.StringVar(&o.cwd, "cwd", "/", "working `DIR` inside the container")
+	f.BoolVar(&o.rm, "rm", false, "delete the task and container when the container exits")
+	f.BoolVarP(&o.detach, "detach", "d", false, "start the container in the background, its stdio on /dev/null")
+	_ = cmd.MarkFlagRequired("rootfs")
+	return cmd
+}
+
+// execute builds the spec, then runs the container; a nonzero exit status becomes an ExitError.
+func execute(cmd *cobra.Command, o options) error {
+	spec, err := buildSpec(o, commands.Namespace(cmd))
+	if err != nil {
+		return err
+	}
+	value, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("failed to encode spec of container %s: %w", o.id, err)
+	}
+	client, err := commands.NewClient(cmd)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	o.stdin, o.stdout, o.stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	status, err := run(cmd.Context(), client, o, &anypb.Any{TypeUrl: api.SpecTypeURL, Value: value})
+	if err != nil {
+		return err
+	}
+	if status != 0 {
+		return &commands.ExitError{Status: int(status)}
+	}
+	return nil
+}

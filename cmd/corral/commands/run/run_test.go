@@ -1,0 +1,58 @@
+package run
+
+import (
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+func TestCommandGrammar(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		want    options
+		wantErr string
+	}{
+		{
+			args: []string{"--rm", "--runtime", "runc", "--rootfs", "R", "c1", "sh", "-c", "x"},
+			want: options{id: "c1", args: []string{"sh", "-c", "x"}, rootfs: "R", runtime: "runc", cwd: "/", rm: true},
+		},
+		{
+			args: []string{"-d", "--env", "A=1", "--env", "B=2,3", "--cwd", "/tmp", "--rootfs=R", "c2"},
+			want: options{id: "c2", args: []string{}, rootfs: "R", env: []string{"A=1", "B=2,3"}, cwd: "/tmp", detach: true},
+		},
+		{
+			// Flags after ID belong to the container's command.
+			args: []string{"--rootfs", "R", "c3", "ls", "--rm", "-d"},
+			want: options{id: "c3", args: []string{"ls", "--rm", "-d"}, rootfs: "R", cwd: "/"},
+		},
+		{args: []string{"--rm", "-d", "--rootfs", "R", "c1"}, wantErr: "--rm and --detach cannot be used together"},
+		{args: []string{"--rm", "--detach", "--rootfs", "R", "c1"}, wantErr: "--rm and --detach cannot be used together"},
+		{args: []string{"c1", "sh"}, wantErr: `required flag(s) "rootfs" not set`},
+		{args: []string{"--rootfs", "R"}, wantErr: "missing container ID"},
+		{args: []string{"--tty", "--rootfs", "R", "c1"}, wantErr: "unknown flag: --tty"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var got options
+			cmd := newCommand(func(_ *cobra.Command, o options) error { got = o; return nil })
+			cmd.SetArgs(tc.args)
+			cmd.SetOut(io.Discard)
+			cmd.SetErr(io.Discard)
+			err := cmd.Execute()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("options = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}

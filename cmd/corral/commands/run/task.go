@@ -1,0 +1,103 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	containersapi "github.com/containerd/containerd/api/services/containers/v1"
+	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	"github.com/containerd/errdefs"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/corral-dev/corral/cmd/corral/commands"
+)
+
+// drainTimeout bounds how long corral waits for the container's output after it exits.
+const drainTimeout = 2 * time.Second
+
+// run creates the container and its task and starts it. Detached, it returns once started; in the
+// foreground it relays stdio and signals and returns the exit status. With --rm it deletes the task
+// and container afterwards, or after any failure once the container exists.
+func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (status uint32, retErr error) {
+	container := &containersapi.Container{ID: o.id, Runtime: &containersapi.Container_Runtime{Name: o.runtime}, Spec: spec}
+	if _, err := c.Containers.Create(ctx, &containersapi.CreateContainerRequest{Container: container}); err != nil {
+		return 0, fmt.Errorf("failed to create container %s: %w", o.id, err)
+	}
+	taskCreated := false
+	if o.rm {
+		defer func() { retErr = errors.Join(retErr, cleanup(context.WithoutCancel(ctx), c, o.id, taskCreated)) }()
+	}
+
+	req := &tasksapi.CreateTaskRequest{ContainerID: o.id}
+	var fifos *stdio
+	if !o.detach {
+		var err error
+		if fifos, err = openStdio(ctx, o.stdout, o.stderr); err != nil {
+			return 0, fmt.Errorf("failed to create stdio of container %s: %w", o.id, err)
+		}
+		defer fifos.Close()
+		req.Stdin, req.Stdout, req.Stderr = fifos.paths()
+	}
+	if _, err := c.Tasks.Create(ctx, req); err != nil {
+		return 0, fmt.Errorf("failed to create task %s: %w", o.id, err)
+	}
+	taskCreated = true
+	if o.detach {
+		if _, err := c.Tasks.Start(ctx, &tasksapi.StartRequest{ContainerID: o.id}); err != nil {
+			return 0, fmt.Errorf("failed to start task %s: %w", o.id, err)
+		}
+		return 0, nil
+	}
+
+	type exit struct {
+		resp *tasksapi.WaitResponse
+		err  error
+	}
+	exitc := make(chan exit, 1)
+	go func() {
+		resp, err := c.Tasks.Wait(ctx, &tasksapi.WaitRequest{ContainerID: o.id})
+		exitc <- exit{resp, err}
+	}()
+	sigc := make(chan os.Signal, 16)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigc)
+	if _, err := c.Tasks.Start(ctx, &tasksapi.StartRequest{ContainerID: o.id}); err != nil {
+		return 0, fmt.Errorf("failed to start task %s: %w", o.id, err)
+	}
+	fifos.copyStdin(o.stdin, func() {
+		c.Tasks.CloseIO(ctx, &tasksapi.CloseIORequest{ContainerID: o.id, Stdin: true})
+	})
+	for {
+		select {
+		case s := <-sigc:
+			req := &tasksapi.KillRequest{ContainerID: o.id, Signal: uint32(s.(syscall.Signal))}
+			if _, err := c.Tasks.Kill(ctx, req); err != nil && !errdefs.IsNotFound(err) {
+				fmt.Fprintf(o.stderr, "corral: failed to forward %v to task %s: %v\n", s, o.id, err)
+			}
+		case e := <-exitc:
+			if e.err != nil {
+				return 0, fmt.Errorf("failed to wait for task %s: %w", o.id, e.err)
+			}
+			fifos.drain(drainTimeout)
+			return e.resp.ExitStatus, nil
+		}
+	}
+}
+
+// cleanup deletes the task, if created, and the container.
+func cleanup(ctx context.Context, c *commands.Client, id string, taskCreated bool) error {
+	if taskCreated {
+		if _, err := c.Tasks.Delete(ctx, &tasksapi.DeleteTaskRequest{ContainerID: id}); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("failed to delete task %s: %w", id, err)
+		}
+	}
+	if _, err := c.Containers.Delete(ctx, &containersapi.DeleteContainerRequest{ID: id}); err != nil {
+		return fmt.Errorf("failed to delete container %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	containersapi "github.com/containerd/containerd/api/services/containers/v1"
+	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/errdefs/pkg/errgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/corral-dev/corral/api"
+	"github.com/corral-dev/corral/cmd/corral/commands"
+)
+
+// fakeDaemon records calls as "namespace method" and plays a task that echoes stdin to stdout,
+// writes to stderr and exits with status 3.
+type fakeDaemon struct {
+	mu      sync.Mutex
+	calls   []string
+	fail    string // method that fails
+	started chan struct{}
+	exited  chan struct{}
+	spec    []byte
+}
+
+func (f *fakeDaemon) record(ctx context.Context, method string) error {
+	md, _ := metadata.FromIncomingContext(ctx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, strings.Join(md.Get(api.NamespaceKey), ",")+" "+method)
+	if method == f.fail {
+		return errgrpc.ToGRPC(errdefs.ErrFailedPrecondition)
+	}
+	return nil
+}
+
+type containers struct {
+	*fakeDaemon
+	containersapi.UnimplementedContainersServer
+}
+
+func (f containers) Create(ctx context.Context, r *containersapi.CreateContainerRequest) (*containersapi.CreateContainerResponse, error) {
+	f.spec = r.Container.Spec.Value
+	return &containersapi.CreateContainerResponse{Container: r.Container}, f.record(ctx, "Containers.Create")
+}
+
+func (f containers) Delete(ctx context.Context, _ *containersapi.DeleteContainerRequest) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, f.record(ctx, "Containers.Delete")
+}
+
+type tasks struct {
+	*fakeDaemon
+	tasksapi.UnimplementedTasksServer
+}
+
+func (f tasks) Create(ctx context.Context, r *tasksapi.CreateTaskRequest) (*tasksapi.CreateTaskResponse, error) {
+	if err := f.record(ctx, "Tasks.Create"); err != nil {
+		return nil, err
+	}
+	if r.Stdout == "" {
+		return &tasksapi.CreateTaskResponse{ContainerID: r.ContainerID}, nil
+	}
+	go func() {
+		in, _ := os.Open(r.Stdin)
+		out, _ := os.OpenFile(r.Stdout, os.O_WRONLY, 0)
+		errw, _ := os.OpenFile(r.Stderr, os.O_WRONLY, 0)
+		<-f.started
+		io.Copy(out, in)
+		errw.WriteString("bye\n")
+		in.Close()
+		out.Close()
+		errw.Close()
+		close(f.exited)
+	}()
+	return &tasksapi.CreateTaskResponse{ContainerID: r.ContainerID}, nil
+}
+
+func (f tasks) Start(ctx context.Context, _ *tasksapi.StartRequest) (*tasksapi.StartResponse, error) {
+	close(f.started)
+	return &tasksapi.StartResponse{}, f.record(ctx, "Tasks.Start")
+}
+
+func (f tasks) Wait(ctx context.Context, _ *tasksapi.WaitRequest) (*tasksapi.WaitResponse, error) {
+	<-f.exited
+	return &tasksapi.WaitResponse{ExitStatus: 3}, nil // not recorded: it races with Start
+}
+
+func (f tasks) CloseIO(ctx context.Context, _ *tasksapi.CloseIORequest) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil // not recorded: it races with the exit
+}
+
+func (f tasks) Delete(ctx context.Context, _ *tasksapi.DeleteTaskRequest) (*tasksapi.DeleteResponse, error) {
+	return &tasksapi.DeleteResponse{}, f.record(ctx, "Tasks.Delete")
+}
+
+func TestRun(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		fail      string
+		wantErr   string
+		wantCalls []string
+		wantOut   string
+	}{
+		{
+			name: "foreground --rm", args: []string{"--rm", "c1", "cat"}, wantErr: "exit status 3", wantOut: "in\n",
+			wantCalls: []string{"Containers.Create", "Tasks.Create", "Tasks.Start", "Tasks.Delete", "Containers.Delete"},
+		},
+		{
+			name: "foreground", args: []string{"c1"}, wantErr: "exit status 3", wantOut: "in\n",
+			wantCalls: []string{"Containers.Create", "Tasks.Create", "Tasks.Start"},
+		},
+		{
+			name: "detached", args: []string{"-d", "c1"},
+			wantCalls: []string{"Containers.Create", "Tasks.Create", "Tasks.Start"},
+		},
+		{
+			name: "--rm cleans up a failed task", args: []string{"--rm", "c1"}, fail: "Tasks.Create",
+			wantErr:   "failed to create task c1: failed precondition",
+			wantCalls: []string{"Containers.Create", "Tasks.Create", "Containers.Delete"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sock := filepath.Join(t.TempDir(), "corrald.sock")
+			l, err := net.Listen("unix", sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fakeDaemon{fail: tc.fail, started: make(chan struct{}), exited: make(chan struct{})}
+			srv := grpc.NewServer()
+			containersapi.RegisterContainersServer(srv, containers{fakeDaemon: f})
+			tasksapi.RegisterTasksServer(srv, tasks{fakeDaemon: f})
+			go srv.Serve(l)
+			defer srv.Stop()
+			t.Setenv("CORRAL_ADDRESS", sock)
+			t.Setenv("CORRAL_NAMESPACE", "ns1")
+
+			var stdout, stderr bytes.Buffer
+			cmd := Command()
+			cmd.SetArgs(append([]string{"--rootfs", t.TempDir()}, tc.args...))
+			cmd.SetIn(strings.NewReader("in\n"))
+			cmd.SetOut(&stdout)
+			cmd.SetErr(&stderr)
+			cmd.SilenceUsage, cmd.SilenceErrors = true, true
+			err = cmd.Execute()
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			var exit *commands.ExitError
+			if errors.As(err, &exit) && exit.Status != 3 {
+				t.Errorf("exit status %d", exit.Status)
+			}
+			var want []string
+			for _, c := range tc.wantCalls {
+				want = append(want, "ns1 "+c)
+			}
+			if !reflect.DeepEqual(f.calls, want) {
+				t.Errorf("calls = %q, want %q", f.calls, want)
+			}
+			if tc.wantOut != "" && (stdout.String() != tc.wantOut || stderr.String() != "bye\n") {
+				t.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
+			}
+			if !strings.Contains(string(f.spec), `"hostname":"c1"`) {
+				t.Errorf("spec = %s", f.spec)
+			}
+		})
+	}
+}

@@ -1,0 +1,30 @@
+package tasks
+
+import (
+	"fmt"
+
+	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/corral-dev/corral/cmd/corral/commands"
+)
+
+func deleteCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "delete ID",
+		Aliases: []string{"rm"},
+		Short:   "Delete a stopped task",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			client, err := commands.NewClient(cmd)
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			if _, err := client.Tasks.Delete(cmd.Context(), &tasksapi.DeleteTaskRequest{ContainerID: args[0]}); err != nil {
+				return fmt.Errorf("failed to delete task %s: %w", args[0], err)
+			}
+			return nil
+		},
+	}
+}

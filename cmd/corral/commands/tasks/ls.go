@@ -1,0 +1,56 @@
+package tasks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/corral-dev/corral/cmd/corral/commands"
+)
+
+// task is a task as `tasks ls --format json` prints it.
+type task struct {
+	ID         string `json:"id"`
+	Pid        uint32 `json:"pid"`
+	Status     string `json:"status"`
+	ExitStatus uint32 `json:"exit_status"`
+}
+
+func lsCommand() *cobra.Command {
+	var format commands.Format
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List tasks",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			client, err := commands.NewClient(cmd)
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			resp, err := client.Tasks.List(cmd.Context(), &tasksapi.ListTasksRequest{})
+			if err != nil {
+				return fmt.Errorf("failed to list tasks: %w", err)
+			}
+			list := []task{}
+			for _, p := range resp.Tasks {
+				list = append(list, task{ID: p.ContainerID, Pid: p.Pid, Status: p.Status.String(), ExitStatus: p.ExitStatus})
+			}
+			slices.SortFunc(list, func(a, b task) int { return strings.Compare(a.ID, b.ID) })
+			if format == commands.JSON {
+				return commands.PrintJSON(cmd.OutOrStdout(), list)
+			}
+			w := commands.NewTable(cmd.OutOrStdout(), "TASK\tPID\tSTATUS")
+			for _, t := range list {
+				fmt.Fprintf(w, "%s\t%d\t%s\n", t.ID, t.Pid, t.Status)
+			}
+			return w.Flush()
+		},
+	}
+	commands.AddFormatFlag(cmd, &format)
+	return cmd
+}

@@ -1,0 +1,15 @@
+// Package tasks holds the corral tasks commands: ls, start, kill, delete and ps.
+package tasks
+
+import "github.com/spf13/cobra"
+
+// Command returns the tasks command group.
+func Command() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "tasks",
+		Aliases: []string{"t"},
+		Short:   "Manage tasks, the running processes of containers",
+	}
+	cmd.AddCommand(lsCommand(), startCommand(), killCommand(), deleteCommand(), psCommand())
+	return cmd
+}

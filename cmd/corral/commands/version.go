@@ -1,0 +1,32 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// VersionCommand returns the version command, printing the client's and corrald's versions.
+func VersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the client and server versions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Client:\n  Version:  %s\n\n", Version)
+			client, err := NewClient(cmd)
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			v, err := client.Version.Version(cmd.Context(), &emptypb.Empty{})
+			if err != nil {
+				return fmt.Errorf("failed to get server version: %w", err)
+			}
+			fmt.Fprintf(out, "Server:\n  Version:  %s\n  Revision: %s\n", v.Version, v.Revision)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,80 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/containerd/errdefs"
+)
+
+func TestDefaultTOMLMatchesDefault(t *testing.T) {
+	c := Default()
+	if err := c.decode([]byte(DefaultTOML)); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Fatalf("DefaultTOML decodes to\n%+v\nwant\n%+v", c, Default())
+	}
+}
+
+func TestDecode(t *testing.T) {
+	many := make([]string, 51)
+	for i := range many {
+		many[i] = fmt.Sprintf("%q", "--x")
+	}
+	for _, tc := range []struct {
+		name, in, wantErr string
+		check         func(*Config) bool
+	}{
+		{name: "runtime", in: "[runtimes.My-Runc]\npath = \"/usr/sbin/runc\"\nruntime_args = [\"--debug\"]\n",
+			check: func(c *Config) bool {
+				rt, ok := c.Runtimes["my-runc"]
+				return ok && rt.Path == "/usr/sbin/runc" && len(rt.RuntimeArgs) == 1
+			}},
+		{name: "timeout", in: "[timeouts]\nruntime_call = \"2s\"\n",
+			check: func(c *Config) bool { return c.Timeouts.RuntimeCall.Duration == 2*time.Second }},
+		{name: "default runtime", in: "default_runtime = \"runc\"\n",
+			check: func(c *Config) bool { return c.DefaultRuntime == "runc" }},
+		{name: "unknown key", in: "colour = 1\n", wantErr: "unknown key colour"},
+		{name: "unknown nested key", in: "[runtimes.x]\nbinary = \"/x\"\n", wantErr: "unknown key runtimes.x.binary"},
+		{name: "51 args", in: "[runtimes.x]\nruntime_args = [" + strings.Join(many, ",") + "]\n", wantErr: "51 runtime_args, at most 50"},
+		{name: "50 args", in: "[runtimes.x]\nruntime_args = [" + strings.Join(many[:50], ",") + "]\n",
+			check: func(c *Config) bool { return len(c.Runtimes["x"].RuntimeArgs) == 50 }},
+		{name: "relative path", in: "[runtimes.x]\npath = \"runc\"\n", wantErr: "must be absolute"},
+		{name: "duplicate case", in: "[runtimes.X]\n[runtimes.x]\n", wantErr: "configured twice"},
+		{name: "version", in: "version = 2\n", wantErr: "unsupported config version 2"},
+		{name: "log level", in: "log_level = \"loud\"\n", wantErr: "log_level \"loud\""},
+		{name: "bad duration", in: "[timeouts]\nshutdown = \"soon\"\n", wantErr: "invalid duration"},
+		{name: "relative root", in: "root = \"data\"\n", wantErr: "root must be an absolute path"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			err := c.decode([]byte(tc.in))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, errdefs.ErrInvalidArgument) {
+					t.Fatalf("got %v, want InvalidArgument containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(c) {
+				t.Fatalf("unexpected config %+v", c)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("got %v, want not exist", err)
+	}
+}

@@ -1,0 +1,39 @@
+package config
+
+// DefaultTOML is the documented default configuration printed by `corrald config default`.
+// Loading it yields exactly Default().
+const DefaultTOML = `# corrald configuration. Every key is optional; the values shown are the defaults.
+version = 1
+
+# Persistent data: the metadata db (meta.db) and bundles (bundles/<namespace>/<id>).
+root = "/var/lib/corral"
+# Volatile data: keeper work dirs (<namespace>/<id>), sockets.
+state = "/run/corral"
+# Runtime used when a request names none. Empty means the built-in "lcr".
+# Accepted: lcr, runc, kata-runtime, runsc, io.containerd.<rt>.<ver>, or a name under [runtimes].
+default_runtime = ""
+# The corral-shim binary. Empty means next to corrald's executable, then $PATH.
+shim_path = ""
+# One of trace, debug, info, warn, error.
+log_level = "info"
+
+[grpc]
+# Unix socket serving containerd's gRPC API (mode 0660, its directory 0711).
+address = "/run/corral/corrald.sock"
+
+[timeouts]
+# Keeper start-up plus "<runtime> create".
+runtime_create = "1m0s"
+# Any other single runtime invocation (start, kill, ps, pause, resume, update, state).
+runtime_call = "30s"
+# How long a keeper drains the container's stdio after it exits.
+io_drain = "5s"
+# corrald's graceful shutdown.
+shutdown = "10s"
+
+# Any number of runtimes. A path also applies to the built-in names (runc, runsc, kata-runtime);
+# runtime_args (at most 50) go before the runtime's subcommand.
+# [runtimes.my-runc]
+# path = "/usr/sbin/runc"
+# runtime_args = ["--debug"]
+`

@@ -1,0 +1,179 @@
+// Package daemon wires corrald together: config, store, runtime families in detect order, services,
+// the gRPC listener, restore at start and shutdown.
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	containersapi "github.com/containerd/containerd/api/services/containers/v1"
+	eventsapi "github.com/containerd/containerd/api/services/events/v1"
+	introspectionapi "github.com/containerd/containerd/api/services/introspection/v1"
+	leasesapi "github.com/containerd/containerd/api/services/leases/v1"
+	namespacesapi "github.com/containerd/containerd/api/services/namespaces/v1"
+	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	versionapi "github.com/containerd/containerd/api/services/version/v1"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/log"
+	"google.golang.org/grpc"
+
+	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/runtime"
+	"github.com/corral-dev/corral/runtime/lcr"
+	v1 "github.com/corral-dev/corral/runtime/v1"
+	v2 "github.com/corral-dev/corral/runtime/v2"
+	"github.com/corral-dev/corral/services/containers"
+	"github.com/corral-dev/corral/services/events"
+	"github.com/corral-dev/corral/services/introspection"
+	"github.com/corral-dev/corral/services/leases"
+	"github.com/corral-dev/corral/services/namespaces"
+	rtservice "github.com/corral-dev/corral/services/runtime"
+	"github.com/corral-dev/corral/services/store"
+	"github.com/corral-dev/corral/services/tasks"
+	"github.com/corral-dev/corral/services/version"
+)
+
+// Daemon is a running corrald.
+type Daemon struct {
+	cfg   *config.Config
+	store *store.Store
+	grpc  *grpc.Server
+}
+
+// New prepares corrald from cfg: directories, metadata, runtime families, services, and restores the
+// tasks recorded by a previous run.
+func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
+	for _, dir := range []string{cfg.Root, cfg.State} {
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return nil, fmt.Errorf("failed to create %s: %w", dir, err)
+		}
+	}
+	st, err := store.Open(filepath.Join(cfg.Root, "meta.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			st.Close()
+		}
+	}()
+	registry := families(ctx, cfg)
+	resolver := rtservice.NewResolver(cfg, registry)
+	if _, err := resolver.Resolve(""); err != nil {
+		return nil, fmt.Errorf("invalid default_runtime: %w", err)
+	}
+	ex := events.NewExchange()
+	ts := tasks.New(st, resolver, ex, filepath.Join(cfg.Root, "bundles"), cfg.Timeouts.RuntimeCall.Duration)
+	if err := ts.Restore(ctx); err != nil {
+		return nil, fmt.Errorf("failed to restore tasks: %w", err)
+	}
+	uuid := make([]byte, 16)
+	_, _ = rand.Read(uuid)
+
+	srv := grpc.NewServer()
+	containersapi.RegisterContainersServer(srv, &containers.Service{Store: st, Resolver: resolver, Events: ex, BeforeDelete: ts.DeleteStopped})
+	tasksapi.RegisterTasksServer(srv, ts)
+	eventsapi.RegisterEventsServer(srv, &events.Service{Exchange: ex})
+	leasesapi.RegisterLeasesServer(srv, &leases.Service{Store: st})
+	namespacesapi.RegisterNamespacesServer(srv, &namespaces.Service{Store: st})
+	versionapi.RegisterVersionServer(srv, version.Service{})
+	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, UUID: hex.EncodeToString(uuid)})
+	return &Daemon{cfg: cfg, store: st, grpc: srv}, nil
+}
+
+// families builds the registry in the seed's detect order: lcr, shim v2, shim v1.
+func families(ctx context.Context, cfg *config.Config) *runtime.Registry {
+	shimBin, shimErr := findShim(cfg.ShimPath)
+	if shimErr != nil {
+		log.G(ctx).WithError(shimErr).Info("shim v1 family unavailable")
+	}
+	return runtime.NewRegistry(
+		runtime.Family{Name: "lcr", Ops: lcr.New(),
+			Unavailable: fmt.Errorf("the lcr family (LXC through the engine layer) is not built yet: %w", errdefs.ErrNotImplemented)},
+		runtime.Family{Name: "shim v2", Ops: v2.New(),
+			Unavailable: fmt.Errorf("the shim v2 family is not built yet: %w", errdefs.ErrNotImplemented)},
+		runtime.Family{Name: "shim v1", Ops: v1.New(v1.Opts{
+			State:         cfg.State,
+			ShimBinary:    shimBin,
+			CreateTimeout: cfg.Timeouts.RuntimeCreate.Duration,
+			CallTimeout:   cfg.Timeouts.RuntimeCall.Duration,
+			IODrain:       cfg.Timeouts.IODrain.Duration,
+		}), Unavailable: shimErr},
+	)
+}
+
+// findShim returns corral-shim: the configured path, else next to corrald, else on $PATH.
+func findShim(configured string) (string, error) {
+	if configured != "" {
+		if _, err := os.Stat(configured); err != nil {
+			return "", fmt.Errorf("shim_path %s: %w", configured, errdefs.ErrFailedPrecondition)
+		}
+		return configured, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "corral-shim")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("corral-shim")
+	if err != nil {
+		return "", fmt.Errorf("corral-shim not found next to corrald nor on $PATH (set shim_path): %w", errdefs.ErrFailedPrecondition)
+	}
+	return p, nil
+}
+
+// Serve listens on the configured socket and serves until ctx is done.
+func (d *Daemon) Serve(ctx context.Context) error {
+	defer d.store.Close()
+	ln, err := listen(d.cfg.GRPC.Address)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- d.grpc.Serve(ln) }()
+	log.G(ctx).WithField("address", d.cfg.GRPC.Address).Info("corrald serving")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stopped := make(chan struct{})
+	go func() { d.grpc.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(d.cfg.Timeouts.Shutdown.Duration):
+		d.grpc.Stop()
+	}
+	return nil
+}
+
+// listen opens the unix socket with mode 0660 in a directory of mode 0711, replacing a stale one.
+func listen(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o711); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(filepath.Dir(path), 0o711); err != nil {
+		return nil, err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("failed to remove stale socket %s: %w", path, err)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}

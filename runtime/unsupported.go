@@ -1,0 +1,67 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Unsupported implements every operation but Detect with an errdefs.ErrNotImplemented error naming
+// the family and the operation. Families embed it and override what they support.
+type Unsupported struct {
+	// Family names the family in errors.
+	Family string
+}
+
+func (u Unsupported) err(op string) error {
+	return fmt.Errorf("runtime family %s does not support %s: %w", u.Family, op, errdefs.ErrNotImplemented)
+}
+
+// Create is not supported.
+func (u Unsupported) Create(context.Context, CreateOpts) (uint32, error) { return 0, u.err("create") }
+
+// Start is not supported.
+func (u Unsupported) Start(context.Context, Task) error { return u.err("start") }
+
+// Kill is not supported.
+func (u Unsupported) Kill(context.Context, Task, KillOpts) error { return u.err("kill") }
+
+// Wait is not supported.
+func (u Unsupported) Wait(context.Context, Task) (Exit, error) { return Exit{}, u.err("wait") }
+
+// Delete is not supported.
+func (u Unsupported) Delete(context.Context, Task) error { return u.err("delete") }
+
+// Status is not supported.
+func (u Unsupported) Status(context.Context, Task) (Status, error) { return Status{}, u.err("status") }
+
+// Pids is not supported.
+func (u Unsupported) Pids(context.Context, Task) ([]Process, error) { return nil, u.err("pids") }
+
+// Pause is not supported.
+func (u Unsupported) Pause(context.Context, Task) error { return u.err("pause") }
+
+// Resume is not supported.
+func (u Unsupported) Resume(context.Context, Task) error { return u.err("resume") }
+
+// Update is not supported.
+func (u Unsupported) Update(context.Context, Task, *specs.LinuxResources) error {
+	return u.err("update")
+}
+
+// Stats is not supported.
+func (u Unsupported) Stats(context.Context, Task) (any, error) { return nil, u.err("stats") }
+
+// Exec is not supported.
+func (u Unsupported) Exec(context.Context, ExecOpts) error { return u.err("exec") }
+
+// Resize is not supported.
+func (u Unsupported) Resize(context.Context, Task, ResizeOpts) error { return u.err("resize") }
+
+// CloseIO is not supported.
+func (u Unsupported) CloseIO(context.Context, Task, string) error { return u.err("close-io") }
+
+// Restart is not supported.
+func (u Unsupported) Restart(context.Context, Task) error { return u.err("restart") }

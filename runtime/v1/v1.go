@@ -1,0 +1,252 @@
+// Package v1 is the shim v1 runtime family: every runc-compatible runtime (runc, runsc, crun,
+// kata-runtime or a configured binary) run by one corral-shim keeper per container.
+package v1
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	runc "github.com/containerd/go-runc"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/corral-dev/corral/runtime"
+	"github.com/corral-dev/corral/shim"
+)
+
+// Runtime runs containers through corral-shim keepers.
+type Runtime struct {
+	runtime.Unsupported
+	state         string // <state>: work dirs are <state>/<ns>/<id>
+	shimBinary    string
+	createTimeout time.Duration
+	callTimeout   time.Duration
+	ioDrain       time.Duration
+}
+
+var _ runtime.Ops = (*Runtime)(nil)
+
+// Opts configure the family.
+type Opts struct {
+	State         string
+	ShimBinary    string
+	CreateTimeout time.Duration
+	CallTimeout   time.Duration
+	IODrain       time.Duration
+}
+
+// New returns the shim v1 family.
+func New(o Opts) *Runtime {
+	return &Runtime{
+		Unsupported:   runtime.Unsupported{Family: "shim v1"},
+		state:         o.State,
+		shimBinary:    o.ShimBinary,
+		createTimeout: o.CreateTimeout,
+		callTimeout:   o.CallTimeout,
+		ioDrain:       o.IODrain,
+	}
+}
+
+// Detect accepts every name but lcr: shim v1 is the catch-all family, queried last.
+func (*Runtime) Detect(name string) bool { return name != "" && !strings.EqualFold(name, "lcr") }
+
+func (r *Runtime) workDir(t runtime.Task) string { return filepath.Join(r.state, t.Namespace, t.ID) }
+
+// socket keeps unix socket paths short whatever the id: <state>/s/<hash>.
+func (r *Runtime) socket(t runtime.Task) string {
+	h := sha256.Sum256([]byte(t.Namespace + "/" + t.ID))
+	return filepath.Join(r.state, "s", hex.EncodeToString(h[:12])+".sock")
+}
+
+// Create writes the keeper's config to a fresh work dir and starts the keeper, which runs
+// `<runtime> create`. On failure nothing is left behind.
+func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, retErr error) {
+	dir := r.workDir(o.Task)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o711); err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Join(r.state, "s"), 0o700); err != nil {
+		return 0, err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return 0, fmt.Errorf("work dir %s: %w", dir, errdefs.ErrAlreadyExists)
+		}
+		return 0, err
+	}
+	defer func() {
+		if retErr != nil {
+			shim.KillKeeper(dir)
+			_ = os.RemoveAll(dir)
+			_ = os.Remove(r.socket(o.Task))
+		}
+	}()
+	c := &shim.Config{
+		Namespace: o.Namespace, ID: o.ID, Bundle: o.Bundle,
+		Binary: o.Runtime.Path, Args: o.Runtime.Args,
+		Socket: r.socket(o.Task),
+		Stdin:  o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,
+		CreateTimeout: r.createTimeout, IODrain: r.ioDrain,
+	}
+	if o.Terminal {
+		return 0, fmt.Errorf("terminal for runtime %s: %w", o.Runtime.Name, errdefs.ErrNotImplemented)
+	}
+	if err := shim.WriteConfig(dir, c); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.createTimeout)
+	defer cancel()
+	return shim.Start(ctx, r.shimBinary, dir)
+}
+
+// call runs one runtime invocation for t with the call timeout, surfacing the runtime's error line.
+func (r *Runtime) call(ctx context.Context, t runtime.Task, f func(context.Context, *runc.Runc) error) error {
+	dir := r.workDir(t)
+	c, err := shim.ReadConfig(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no keeper work dir for %s: %w", t.ID, errdefs.ErrNotFound)
+		}
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	defer cancel()
+	logPath := filepath.Join(dir, shim.RuntimeLog)
+	from := shim.LogSize(logPath)
+	if err := f(ctx, shim.Runtime(dir, c)); err != nil {
+		if _, xerr := shim.ReadExit(dir); xerr == nil {
+			return fmt.Errorf("process already finished: %w", errdefs.ErrNotFound)
+		}
+		return shim.RuntimeError(err, logPath, from)
+	}
+	return nil
+}
+
+// Start runs `<runtime> start`.
+func (r *Runtime) Start(ctx context.Context, t runtime.Task) error {
+	return r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) error { return rc.Start(ctx, t.ID) })
+}
+
+// Kill runs `<runtime> kill [--all]`.
+func (r *Runtime) Kill(ctx context.Context, t runtime.Task, o runtime.KillOpts) error {
+	return r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) error {
+		return rc.Kill(ctx, t.ID, int(o.Signal), &runc.KillOpts{All: o.All})
+	})
+}
+
+// Pause runs `<runtime> pause`.
+func (r *Runtime) Pause(ctx context.Context, t runtime.Task) error {
+	return r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) error { return rc.Pause(ctx, t.ID) })
+}
+
+// Resume runs `<runtime> resume`.
+func (r *Runtime) Resume(ctx context.Context, t runtime.Task) error {
+	return r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) error { return rc.Resume(ctx, t.ID) })
+}
+
+// Update runs `<runtime> update --resources`.
+func (r *Runtime) Update(ctx context.Context, t runtime.Task, res *specs.LinuxResources) error {
+	return r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) error { return rc.Update(ctx, t.ID, res) })
+}
+
+// Pids runs `<runtime> ps`.
+func (r *Runtime) Pids(ctx context.Context, t runtime.Task) ([]runtime.Process, error) {
+	var pids []int
+	err := r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) (err error) {
+		pids, err = rc.Ps(ctx, t.ID)
+		return err
+	})
+	ps := make([]runtime.Process, len(pids))
+	for i, p := range pids {
+		ps[i] = runtime.Process{Pid: uint32(p)}
+	}
+	return ps, err
+}
+
+// Status reports the recorded exit, a gone keeper, or `<runtime> state`.
+func (r *Runtime) Status(ctx context.Context, t runtime.Task) (runtime.Status, error) {
+	dir := r.workDir(t)
+	if e, err := shim.ReadExit(dir); err == nil {
+		return runtime.Status{Pid: e.Pid, State: runtime.Stopped}, nil
+	}
+	if !shim.Alive(dir) {
+		return runtime.Status{State: runtime.Stopped}, nil
+	}
+	var st *runc.Container
+	err := r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) (err error) {
+		st, err = rc.State(ctx, t.ID)
+		return err
+	})
+	if err != nil {
+		return runtime.Status{State: runtime.Unknown}, err
+	}
+	return runtime.Status{Pid: uint32(st.Pid), State: runtime.State(st.Status)}, nil
+}
+
+// Wait returns the exit the keeper recorded, waiting for it if the container still runs.
+func (r *Runtime) Wait(ctx context.Context, t runtime.Task) (runtime.Exit, error) {
+	e, err := shim.Wait(ctx, r.workDir(t), r.socket(t))
+	if err != nil {
+		return runtime.Exit{}, fmt.Errorf("failed to wait for task %s: %w", t.ID, err)
+	}
+	return runtime.Exit{Pid: e.Pid, Status: e.Status, Timestamp: e.ExitedAt}, nil
+}
+
+// CloseIO closes the init's stdin through the keeper.
+func (r *Runtime) CloseIO(ctx context.Context, t runtime.Task, execID string) error {
+	if execID != "" {
+		return fmt.Errorf("exec %s: %w", execID, errdefs.ErrNotFound)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	defer cancel()
+	if err := shim.CloseStdin(ctx, r.socket(t)); err != nil {
+		if _, xerr := shim.ReadExit(r.workDir(t)); xerr == nil {
+			return nil // the container is gone, and so is its stdin
+		}
+		return fmt.Errorf("failed to close stdin of %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// Delete forces the container down, lets its keeper record the exit, then removes the runtime's
+// state and the work dir. It is idempotent.
+func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
+	dir := r.workDir(t)
+	c, err := shim.ReadConfig(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		_ = os.RemoveAll(dir)
+		_ = os.Remove(r.socket(t))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.callTimeout)
+	defer cancel()
+	rc := shim.Runtime(dir, c)
+	if shim.Alive(dir) {
+		_ = rc.Kill(ctx, t.ID, 9, &runc.KillOpts{All: true})
+		_, _ = shim.Wait(ctx, dir, r.socket(t))
+		shim.KillKeeper(dir)
+	}
+	if err := rc.Delete(ctx, t.ID, &runc.DeleteOpts{Force: true}); err != nil && stateExists(dir, t.ID) {
+		return fmt.Errorf("failed to delete runtime state of %s: %w", t.ID, shim.RuntimeError(err, filepath.Join(dir, shim.RuntimeLog), 0))
+	}
+	_ = os.Remove(r.socket(t))
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("failed to remove work dir of %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+func stateExists(dir, id string) bool {
+	_, err := os.Stat(filepath.Join(dir, shim.RuntimeRoot, id))
+	return err == nil
+}

@@ -1,0 +1,149 @@
+// Package leases serves containerd's leases API. Corral has no content or snapshots to collect, so a
+// lease only records its id, labels and resources; clients such as ctr create one around every run.
+package leases
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+
+	leasesapi "github.com/containerd/containerd/api/services/leases/v1"
+	"github.com/containerd/errdefs"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/corral-dev/corral/services"
+	"github.com/corral-dev/corral/services/store"
+)
+
+// Service implements containerd's leases API.
+type Service struct {
+	leasesapi.UnimplementedLeasesServer
+	Store *store.Store
+}
+
+// record is a lease with its resources.
+func (s *Service) load(ns, id string) (*leasesapi.Lease, []*leasesapi.Resource, error) {
+	b, err := s.Store.Get(ns, store.Leases, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var resp leasesapi.ListResourcesResponse // reused as the stored form: Resources plus the lease in a wrapper
+	var l leasesapi.Lease
+	if err := proto.Unmarshal(b, &l); err != nil {
+		return nil, nil, err
+	}
+	if rb, err := s.Store.Get(ns, store.Leases+".resources", id); err == nil {
+		if err := proto.Unmarshal(rb, &resp); err != nil {
+			return nil, nil, err
+		}
+	}
+	return &l, resp.Resources, nil
+}
+
+// Create implements the leases API.
+func (s *Service) Create(ctx context.Context, r *leasesapi.CreateRequest) (*leasesapi.CreateResponse, error) {
+	ns, err := services.Namespace(ctx)
+	if err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	id := r.ID
+	if id == "" {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	if err := store.ValidateID("lease", id); err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	l := &leasesapi.Lease{ID: id, CreatedAt: timestamppb.Now(), Labels: r.Labels}
+	b, _ := proto.Marshal(l)
+	if err := s.Store.Put(ns, store.Leases, id, b, true); err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	return &leasesapi.CreateResponse{Lease: l}, nil
+}
+
+// Delete implements the leases API.
+func (s *Service) Delete(ctx context.Context, r *leasesapi.DeleteRequest) (*emptypb.Empty, error) {
+	ns, err := services.Namespace(ctx)
+	if err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	if err := s.Store.Delete(ns, store.Leases, r.ID); err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	_ = s.Store.Delete(ns, store.Leases+".resources", r.ID)
+	return &emptypb.Empty{}, nil
+}
+
+// List implements the leases API; filters are not supported.
+func (s *Service) List(ctx context.Context, r *leasesapi.ListRequest) (*leasesapi.ListResponse, error) {
+	ns, err := services.Namespace(ctx)
+	if err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	if len(r.Filters) > 0 {
+		return nil, services.ToGRPC(fmt.Errorf("lease filters are not supported: %w", errdefs.ErrNotImplemented))
+	}
+	resp := &leasesapi.ListResponse{}
+	err = s.Store.List(ns, store.Leases, func(_ string, v []byte) error {
+		var l leasesapi.Lease
+		if err := proto.Unmarshal(v, &l); err != nil {
+			return err
+		}
+		resp.Leases = append(resp.Leases, &l)
+		return nil
+	})
+	return resp, services.ToGRPC(err)
+}
+
+// AddResource implements the leases API.
+func (s *Service) AddResource(ctx context.Context, r *leasesapi.AddResourceRequest) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, services.ToGRPC(s.editResources(ctx, r.ID, r.Resource, true))
+}
+
+// DeleteResource implements the leases API.
+func (s *Service) DeleteResource(ctx context.Context, r *leasesapi.DeleteResourceRequest) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, services.ToGRPC(s.editResources(ctx, r.ID, r.Resource, false))
+}
+
+// ListResources implements the leases API.
+func (s *Service) ListResources(ctx context.Context, r *leasesapi.ListResourcesRequest) (*leasesapi.ListResourcesResponse, error) {
+	ns, err := services.Namespace(ctx)
+	if err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	_, res, err := s.load(ns, r.ID)
+	return &leasesapi.ListResourcesResponse{Resources: res}, services.ToGRPC(err)
+}
+
+func (s *Service) editResources(ctx context.Context, id string, res *leasesapi.Resource, add bool) error {
+	ns, err := services.Namespace(ctx)
+	if err != nil {
+		return err
+	}
+	if res == nil || res.ID == "" || res.Type == "" {
+		return fmt.Errorf("lease resource needs an id and a type: %w", errdefs.ErrInvalidArgument)
+	}
+	_, list, err := s.load(ns, id)
+	if err != nil {
+		return err
+	}
+	var out []*leasesapi.Resource
+	for _, r := range list {
+		if r.ID != res.ID || r.Type != res.Type {
+			out = append(out, r)
+		}
+	}
+	if add {
+		out = append(out, res)
+	}
+	b, _ := proto.Marshal(&leasesapi.ListResourcesResponse{Resources: out})
+	if err := s.Store.Put(ns, store.Leases+".resources", id, b, true); err != nil {
+		return s.Store.Put(ns, store.Leases+".resources", id, b, false)
+	}
+	return nil
+}

@@ -1,0 +1,229 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	apitask "github.com/containerd/containerd/api/types/task"
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/corral-dev/corral/runtime"
+	"github.com/corral-dev/corral/services"
+)
+
+// lookup returns the request's task; errors are already gRPC errors.
+func (s *Service) lookup(ctx context.Context, id string) (*task, error) {
+	ns, err := services.Namespace(ctx)
+	if err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	t, err := s.get(ns, id)
+	return t, services.ToGRPC(err)
+}
+
+var statuses = map[runtime.State]apitask.Status{
+	runtime.Created: apitask.Status_CREATED, runtime.Running: apitask.Status_RUNNING,
+	runtime.Paused: apitask.Status_PAUSED, runtime.Stopped: apitask.Status_STOPPED,
+}
+
+func (r record) process() *apitask.Process {
+	p := &apitask.Process{ContainerID: r.ID, ID: r.ID, Pid: r.Pid, Status: statuses[r.State],
+		Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal, ExitStatus: r.ExitStatus}
+	if !r.ExitedAt.IsZero() {
+		p.ExitedAt = timestamppb.New(r.ExitedAt)
+	}
+	return p
+}
+
+// Create implements the tasks API.
+func (s *Service) Create(ctx context.Context, r *tasksapi.CreateTaskRequest) (*tasksapi.CreateTaskResponse, error) {
+	ns, err := services.Namespace(ctx)
+	if err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	t, err := s.create(ctx, ns, r)
+	if err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	return &tasksapi.CreateTaskResponse{ContainerID: r.ContainerID, Pid: t.snapshot().Pid}, nil
+}
+
+// Start implements the tasks API.
+func (s *Service) Start(ctx context.Context, r *tasksapi.StartRequest) (*tasksapi.StartResponse, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	if r.ExecID != "" {
+		return nil, services.ToGRPC(fmt.Errorf("exec %s: %w", r.ExecID, errdefs.ErrNotFound))
+	}
+	if err := s.start(ctx, t); err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	return &tasksapi.StartResponse{Pid: t.snapshot().Pid}, nil
+}
+
+// Delete implements the tasks API.
+func (s *Service) Delete(ctx context.Context, r *tasksapi.DeleteTaskRequest) (*tasksapi.DeleteResponse, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.delete(ctx, t)
+	if err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	return &tasksapi.DeleteResponse{ID: rec.ID, Pid: rec.Pid, ExitStatus: rec.ExitStatus, ExitedAt: timestamppb.New(rec.ExitedAt)}, nil
+}
+
+// DeleteProcess implements the tasks API; execs are not kept, so none is found.
+func (s *Service) DeleteProcess(ctx context.Context, r *tasksapi.DeleteProcessRequest) (*tasksapi.DeleteResponse, error) {
+	if _, err := s.lookup(ctx, r.ContainerID); err != nil {
+		return nil, err
+	}
+	return nil, services.ToGRPC(fmt.Errorf("exec %s of task %s: %w", r.ExecID, r.ContainerID, errdefs.ErrNotFound))
+}
+
+// Get implements the tasks API.
+func (s *Service) Get(ctx context.Context, r *tasksapi.GetRequest) (*tasksapi.GetResponse, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	if r.ExecID != "" {
+		return nil, services.ToGRPC(fmt.Errorf("exec %s: %w", r.ExecID, errdefs.ErrNotFound))
+	}
+	return &tasksapi.GetResponse{Process: t.snapshot().process()}, nil
+}
+
+// List implements the tasks API.
+func (s *Service) List(ctx context.Context, r *tasksapi.ListTasksRequest) (*tasksapi.ListTasksResponse, error) {
+	ns, err := services.Namespace(ctx)
+	if err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	resp := &tasksapi.ListTasksResponse{}
+	for _, t := range s.list(ns) {
+		resp.Tasks = append(resp.Tasks, t.snapshot().process())
+	}
+	return resp, nil
+}
+
+// Kill implements the tasks API.
+func (s *Service) Kill(ctx context.Context, r *tasksapi.KillRequest) (*emptypb.Empty, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	if r.ExecID != "" {
+		return nil, services.ToGRPC(fmt.Errorf("exec %s: %w", r.ExecID, errdefs.ErrNotFound))
+	}
+	return &emptypb.Empty{}, services.ToGRPC(s.kill(ctx, t, r.Signal, r.All))
+}
+
+// Exec implements the tasks API through the family's exec operation.
+func (s *Service) Exec(ctx context.Context, r *tasksapi.ExecProcessRequest) (*emptypb.Empty, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	var p specs.Process
+	if err := json.Unmarshal(r.Spec.GetValue(), &p); err != nil {
+		return nil, services.ToGRPC(fmt.Errorf("exec spec is not an OCI process: %v: %w", err, errdefs.ErrInvalidArgument))
+	}
+	err = t.ops.Exec(ctx, runtime.ExecOpts{Task: t.rt, ExecID: r.ExecID, Process: &p, Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal})
+	return &emptypb.Empty{}, services.ToGRPC(err)
+}
+
+// ResizePty implements the tasks API.
+func (s *Service) ResizePty(ctx context.Context, r *tasksapi.ResizePtyRequest) (*emptypb.Empty, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	err = t.ops.Resize(ctx, t.rt, runtime.ResizeOpts{ExecID: r.ExecID, Width: r.Width, Height: r.Height})
+	return &emptypb.Empty{}, services.ToGRPC(err)
+}
+
+// CloseIO implements the tasks API.
+func (s *Service) CloseIO(ctx context.Context, r *tasksapi.CloseIORequest) (*emptypb.Empty, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil || !r.Stdin {
+		return &emptypb.Empty{}, err
+	}
+	return &emptypb.Empty{}, services.ToGRPC(t.ops.CloseIO(ctx, t.rt, r.ExecID))
+}
+
+// Pause implements the tasks API.
+func (s *Service) Pause(ctx context.Context, r *tasksapi.PauseTaskRequest) (*emptypb.Empty, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, services.ToGRPC(s.pause(ctx, t, true))
+}
+
+// Resume implements the tasks API.
+func (s *Service) Resume(ctx context.Context, r *tasksapi.ResumeTaskRequest) (*emptypb.Empty, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, services.ToGRPC(s.pause(ctx, t, false))
+}
+
+// ListPids implements the tasks API.
+func (s *Service) ListPids(ctx context.Context, r *tasksapi.ListPidsRequest) (*tasksapi.ListPidsResponse, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := t.ops.Pids(ctx, t.rt)
+	if err != nil {
+		return nil, services.ToGRPC(fmt.Errorf("failed to list pids of task %s: %w", r.ContainerID, err))
+	}
+	resp := &tasksapi.ListPidsResponse{}
+	for _, p := range ps {
+		resp.Processes = append(resp.Processes, &apitask.ProcessInfo{Pid: p.Pid})
+	}
+	return resp, nil
+}
+
+// Update implements the tasks API: Resources carries OCI LinuxResources as JSON.
+func (s *Service) Update(ctx context.Context, r *tasksapi.UpdateTaskRequest) (*emptypb.Empty, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	var res specs.LinuxResources
+	if err := json.Unmarshal(r.Resources.GetValue(), &res); err != nil {
+		return nil, services.ToGRPC(fmt.Errorf("resources are not OCI LinuxResources: %v: %w", err, errdefs.ErrInvalidArgument))
+	}
+	if err := t.ops.Update(ctx, t.rt, &res); err != nil {
+		return nil, services.ToGRPC(fmt.Errorf("failed to update task %s: %w", r.ContainerID, err))
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// Wait implements the tasks API: it blocks until the task exits.
+func (s *Service) Wait(ctx context.Context, r *tasksapi.WaitRequest) (*tasksapi.WaitResponse, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	if r.ExecID != "" {
+		return nil, services.ToGRPC(fmt.Errorf("exec %s: %w", r.ExecID, errdefs.ErrNotFound))
+	}
+	select {
+	case <-ctx.Done():
+		return nil, services.ToGRPC(ctx.Err())
+	case <-t.exited:
+	}
+	rec := t.snapshot()
+	return &tasksapi.WaitResponse{ExitStatus: rec.ExitStatus, ExitedAt: timestamppb.New(rec.ExitedAt)}, nil
+}

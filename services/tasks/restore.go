@@ -1,0 +1,68 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"sort"
+
+	"github.com/containerd/log"
+
+	"github.com/corral-dev/corral/runtime"
+	"github.com/corral-dev/corral/services/store"
+)
+
+// Restore loads every task recorded in the store and resumes watching those not yet stopped: a task
+// that exited while corrald was down gets the status its keeper recorded.
+func (s *Service) Restore(ctx context.Context) error {
+	nss, err := s.store.Namespaces()
+	if err != nil {
+		return err
+	}
+	for _, ns := range nss {
+		err := s.store.List(ns, store.Tasks, func(id string, v []byte) error {
+			var rec record
+			if err := json.Unmarshal(v, &rec); err != nil {
+				log.G(ctx).WithError(err).WithField("id", id).Error("skipping unreadable task record")
+				return nil
+			}
+			f, bin, err := s.resolver.Lookup(rec.Runtime)
+			if f.Ops == nil {
+				log.G(ctx).WithError(err).WithField("id", id).Error("no runtime family for restored task")
+				return nil
+			}
+			if err != nil {
+				// The runtime may have been removed from the config; the keeper still knows its binary.
+				log.G(ctx).WithError(err).WithField("id", id).Warn("runtime of restored task unavailable")
+			}
+			bin.Name = rec.Runtime
+			t := newTask(rec, f.Ops, runtime.Task{Namespace: ns, ID: id, Bundle: filepath.Join(s.bundles, ns, id), Runtime: bin})
+			s.mu.Lock()
+			s.tasks[key(ns, id)] = t
+			s.mu.Unlock()
+			if rec.State != runtime.Stopped {
+				go s.watch(t)
+			}
+			log.G(ctx).WithField("id", id).WithField("namespace", ns).WithField("state", rec.State).Info("restored task")
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// list returns the tasks of ns sorted by id.
+func (s *Service) list(ns string) []*task {
+	s.mu.Lock()
+	var out []*task
+	for _, t := range s.tasks {
+		if t.rt.Namespace == ns {
+			out = append(out, t)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].rt.ID < out[j].rt.ID })
+	return out
+}

@@ -1,0 +1,284 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	containersapi "github.com/containerd/containerd/api/services/containers/v1"
+	"github.com/containerd/containerd/api/events"
+	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/corral-dev/corral/runtime"
+	evexchange "github.com/corral-dev/corral/services/events"
+	rtservice "github.com/corral-dev/corral/services/runtime"
+	"github.com/corral-dev/corral/services/store"
+)
+
+// Service runs tasks. It implements containerd's tasks API (grpc.go) on top of the methods here.
+type Service struct {
+	tasksapi.UnimplementedTasksServer
+
+	store    *store.Store
+	resolver *rtservice.Resolver
+	events   *evexchange.Exchange
+	bundles  string
+	timeout  time.Duration
+
+	mu    sync.Mutex
+	tasks map[string]*task // by namespace/id
+}
+
+// New returns the tasks service. Bundles go under bundles/<namespace>/<id>; timeout bounds the
+// wait for a forced exit on delete.
+func New(st *store.Store, resolver *rtservice.Resolver, ex *evexchange.Exchange, bundles string, timeout time.Duration) *Service {
+	return &Service{store: st, resolver: resolver, events: ex, bundles: bundles, timeout: timeout, tasks: map[string]*task{}}
+}
+
+func key(ns, id string) string { return ns + "/" + id }
+
+func (s *Service) get(ns, id string) (*task, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tasks[key(ns, id)]
+	if !ok {
+		return nil, fmt.Errorf("task %s in namespace %s: %w", id, ns, errdefs.ErrNotFound)
+	}
+	return t, nil
+}
+
+// create writes the bundle from the container's spec and asks the container's runtime family to
+// create the task. Nothing is left behind when it fails.
+func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskRequest) (_ *task, retErr error) {
+	id := r.ContainerID
+	if err := store.ValidateID("container", id); err != nil {
+		return nil, err
+	}
+	if len(r.Rootfs) > 0 {
+		return nil, fmt.Errorf("failed to create task %s: rootfs mounts are not supported, set root.path in the spec: %w", id, errdefs.ErrNotImplemented)
+	}
+	b, err := s.store.Get(ns, store.Containers, id)
+	if err != nil {
+		return nil, err
+	}
+	var c containersapi.Container
+	if err := proto.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	f, bin, err := s.resolver.Lookup(c.Runtime.GetName())
+	if err != nil {
+		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
+	}
+	bundle := filepath.Join(s.bundles, ns, id)
+	rec := record{Namespace: ns, ID: id, Runtime: bin.Name, Bundle: bundle, State: runtime.Created,
+		Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal}
+	t := newTask(rec, f.Ops, runtime.Task{Namespace: ns, ID: id, Bundle: bundle, Runtime: bin})
+	t.op.Lock()
+	defer t.op.Unlock()
+	s.mu.Lock()
+	if _, exists := s.tasks[key(ns, id)]; exists {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("task %s: %w", id, errdefs.ErrAlreadyExists)
+	}
+	s.tasks[key(ns, id)] = t
+	s.mu.Unlock()
+	defer func() {
+		if retErr != nil {
+			_ = os.RemoveAll(bundle)
+			s.mu.Lock()
+			delete(s.tasks, key(ns, id))
+			s.mu.Unlock()
+		}
+	}()
+	if err := writeBundle(bundle, c.Spec.GetValue()); err != nil {
+		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
+	}
+	pid, err := f.Ops.Create(ctx, runtime.CreateOpts{Task: t.rt, Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal})
+	if err != nil {
+		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
+	}
+	t.rec.Pid = pid
+	if err := s.store.Put(ns, store.Tasks, id, t.rec.marshal(), true); err != nil {
+		_ = f.Ops.Delete(ctx, t.rt)
+		return nil, err
+	}
+	go s.watch(t)
+	s.events.Publish(ctx, ns, "/tasks/create", &events.TaskCreate{ContainerID: id, Bundle: bundle,
+		IO: &events.TaskIO{Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal}, Pid: pid})
+	return t, nil
+}
+
+// writeBundle writes the spec as config.json after checking it names an absolute root path.
+func writeBundle(dir string, spec []byte) error {
+	var s specs.Spec
+	if err := json.Unmarshal(spec, &s); err != nil {
+		return fmt.Errorf("container spec is not a valid OCI spec: %v: %w", err, errdefs.ErrInvalidArgument)
+	}
+	if s.Root == nil || !strings.HasPrefix(s.Root.Path, "/") {
+		return fmt.Errorf("spec root.path must be an absolute rootfs directory: %w", errdefs.ErrInvalidArgument)
+	}
+	if s.Process == nil || len(s.Process.Args) == 0 {
+		return fmt.Errorf("spec process.args must name the command to run: %w", errdefs.ErrInvalidArgument)
+	}
+	// Like Docker, give a process without PATH the default one: ctr --rootfs sends no env at all.
+	if !hasPath(s.Process.Env) {
+		s.Process.Env = append(s.Process.Env, DefaultPath)
+		var err error
+		if spec, err = json.Marshal(&s); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "config.json"), spec, 0o600)
+}
+
+// DefaultPath is added to a process environment that has no PATH.
+const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+func hasPath(env []string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, "PATH=") {
+			return true
+		}
+	}
+	return false
+}
+
+// watch waits for the task's exit through its family and records it.
+func (s *Service) watch(t *task) {
+	ctx := log.WithLogger(context.Background(), log.L.WithField("id", t.rt.ID).WithField("namespace", t.rt.Namespace))
+	e, err := t.ops.Wait(ctx, t.rt)
+	if err != nil {
+		log.G(ctx).WithError(err).Warn("task lost its keeper without an exit status; marking it stopped with status 255")
+		e = runtime.Exit{Pid: t.snapshot().Pid, Status: 255, Timestamp: time.Now()}
+	}
+	t.mu.Lock()
+	t.rec.State = runtime.Stopped
+	t.rec.ExitStatus = e.Status
+	t.rec.ExitedAt = e.Timestamp
+	rec := t.rec
+	close(t.exited)
+	t.mu.Unlock()
+	if err := s.store.Put(rec.Namespace, store.Tasks, rec.ID, rec.marshal(), false); err != nil {
+		log.G(ctx).WithError(err).Debug("exit of a deleted task")
+	}
+	s.events.Publish(ctx, rec.Namespace, "/tasks/exit", &events.TaskExit{ContainerID: rec.ID, ID: rec.ID, Pid: e.Pid,
+		ExitStatus: e.Status, ExitedAt: timestamppb.New(e.Timestamp)})
+}
+
+// setState records a state change unless the task has stopped meanwhile.
+func (s *Service) setState(t *task, st runtime.State) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.rec.State == runtime.Stopped {
+		return
+	}
+	t.rec.State = st
+	_ = s.store.Put(t.rec.Namespace, store.Tasks, t.rec.ID, t.rec.marshal(), false)
+}
+
+// start starts a created task.
+func (s *Service) start(ctx context.Context, t *task) error {
+	t.op.Lock()
+	defer t.op.Unlock()
+	if st := t.snapshot().State; st != runtime.Created {
+		return fmt.Errorf("task %s is %s, only a created task can start: %w", t.rt.ID, st, errdefs.ErrFailedPrecondition)
+	}
+	if err := t.ops.Start(ctx, t.rt); err != nil {
+		return fmt.Errorf("failed to start task %s: %w", t.rt.ID, err)
+	}
+	s.setState(t, runtime.Running)
+	s.events.Publish(ctx, t.rt.Namespace, "/tasks/start", &events.TaskStart{ContainerID: t.rt.ID, Pid: t.snapshot().Pid})
+	return nil
+}
+
+// kill signals the task.
+func (s *Service) kill(ctx context.Context, t *task, sig uint32, all bool) error {
+	if t.snapshot().State == runtime.Stopped {
+		return fmt.Errorf("task %s: process already finished: %w", t.rt.ID, errdefs.ErrNotFound)
+	}
+	if err := t.ops.Kill(ctx, t.rt, runtime.KillOpts{Signal: sig, All: all}); err != nil {
+		return fmt.Errorf("failed to kill task %s: %w", t.rt.ID, err)
+	}
+	return nil
+}
+
+// pause freezes the task, or thaws it when pause is false.
+func (s *Service) pause(ctx context.Context, t *task, pause bool) error {
+	t.op.Lock()
+	defer t.op.Unlock()
+	if pause {
+		if err := t.ops.Pause(ctx, t.rt); err != nil {
+			return fmt.Errorf("failed to pause task %s: %w", t.rt.ID, err)
+		}
+		s.setState(t, runtime.Paused)
+		s.events.Publish(ctx, t.rt.Namespace, "/tasks/paused", &events.TaskPaused{ContainerID: t.rt.ID})
+		return nil
+	}
+	if err := t.ops.Resume(ctx, t.rt); err != nil {
+		return fmt.Errorf("failed to resume task %s: %w", t.rt.ID, err)
+	}
+	s.setState(t, runtime.Running)
+	s.events.Publish(ctx, t.rt.Namespace, "/tasks/resumed", &events.TaskResumed{ContainerID: t.rt.ID})
+	return nil
+}
+
+// delete removes a stopped (or never started) task and everything it holds on the host.
+func (s *Service) delete(ctx context.Context, t *task) (record, error) {
+	t.op.Lock()
+	defer t.op.Unlock()
+	switch st := t.snapshot().State; st {
+	case runtime.Running, runtime.Paused:
+		return record{}, fmt.Errorf("task %s must be stopped before deletion: %s: %w", t.rt.ID, st, errdefs.ErrFailedPrecondition)
+	case runtime.Created:
+		_ = t.ops.Kill(ctx, t.rt, runtime.KillOpts{Signal: 9, All: true})
+		select {
+		case <-t.exited:
+		case <-time.After(s.timeout):
+		}
+	}
+	if err := t.ops.Delete(ctx, t.rt); err != nil {
+		return record{}, fmt.Errorf("failed to delete task %s: %w", t.rt.ID, err)
+	}
+	select { // Delete forced the task down: its exit arrives now.
+	case <-t.exited:
+	case <-time.After(s.timeout):
+	}
+	if err := os.RemoveAll(t.rt.Bundle); err != nil {
+		return record{}, fmt.Errorf("failed to remove bundle of task %s: %w", t.rt.ID, err)
+	}
+	_ = s.store.Delete(t.rt.Namespace, store.Tasks, t.rt.ID)
+	s.mu.Lock()
+	delete(s.tasks, key(t.rt.Namespace, t.rt.ID))
+	s.mu.Unlock()
+	rec := t.snapshot()
+	s.events.Publish(ctx, rec.Namespace, "/tasks/delete", &events.TaskDelete{ContainerID: rec.ID, ID: rec.ID, Pid: rec.Pid,
+		ExitStatus: rec.ExitStatus, ExitedAt: timestamppb.New(rec.ExitedAt)})
+	return rec, nil
+}
+
+// DeleteStopped deletes the container's task if it has stopped; it fails while the task lives. It is
+// what deleting a container does first.
+func (s *Service) DeleteStopped(ctx context.Context, ns, id string) error {
+	t, err := s.get(ns, id)
+	if err != nil {
+		return nil
+	}
+	if st := t.snapshot().State; st != runtime.Stopped {
+		return fmt.Errorf("container %s has a %s task: kill it first: %w", id, st, errdefs.ErrFailedPrecondition)
+	}
+	_, err = s.delete(ctx, t)
+	return err
+}

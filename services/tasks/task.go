@@ -1,0 +1,59 @@
+// Package tasks runs container tasks through the runtime families: it writes bundles, calls the
+// family's operations, tracks exits, publishes task events, restores tasks at start and serves
+// containerd's tasks API.
+package tasks
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/corral-dev/corral/runtime"
+)
+
+// record is what the store keeps of a task, enough to restore it after corrald restarts.
+type record struct {
+	Namespace  string        `json:"namespace"`
+	ID         string        `json:"id"`
+	Runtime    string        `json:"runtime"`
+	Bundle     string        `json:"bundle"`
+	Pid        uint32        `json:"pid"`
+	State      runtime.State `json:"state"`
+	Stdin      string        `json:"stdin,omitempty"`
+	Stdout     string        `json:"stdout,omitempty"`
+	Stderr     string        `json:"stderr,omitempty"`
+	Terminal   bool          `json:"terminal,omitempty"`
+	ExitStatus uint32        `json:"exit_status,omitempty"`
+	ExitedAt   time.Time     `json:"exited_at,omitzero"`
+}
+
+func (r *record) marshal() []byte {
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// task is a live task. op serialises operations on it; mu guards rec; exited is closed once rec
+// holds the exit.
+type task struct {
+	op     sync.Mutex
+	mu     sync.Mutex
+	rec    record
+	ops    runtime.Ops
+	rt     runtime.Task
+	exited chan struct{}
+}
+
+func newTask(rec record, ops runtime.Ops, rt runtime.Task) *task {
+	t := &task{rec: rec, ops: ops, rt: rt, exited: make(chan struct{})}
+	if rec.State == runtime.Stopped {
+		close(t.exited)
+	}
+	return t
+}
+
+// snapshot returns a copy of the record, safe to read without holding mu.
+func (t *task) snapshot() record {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rec
+}

@@ -1,0 +1,104 @@
+package shim
+
+import (
+	"context"
+	"io"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/containerd/fifo"
+	runc "github.com/containerd/go-runc"
+	"github.com/containerd/log"
+)
+
+// stdio copies between the container's pipes and the client's FIFOs.
+type stdio struct {
+	rio    runc.IO
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	stdin  sync.Once
+}
+
+// newStdio makes the container's stdio: /dev/null when no FIFO is named, else pipes owned by
+// uid:gid whose ends are copied to and from the FIFOs.
+func newStdio(ctx context.Context, c *Config, uid, gid int) (*stdio, error) {
+	if c.Stdin == "" && c.Stdout == "" && c.Stderr == "" {
+		nio, err := runc.NewNullIO()
+		return &stdio{rio: nio, cancel: func() {}}, err
+	}
+	pio, err := runc.NewPipeIO(uid, gid)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &stdio{rio: pio, cancel: cancel}
+	s.copyOut(ctx, c.Stdout, pio.Stdout())
+	s.copyOut(ctx, c.Stderr, pio.Stderr())
+	if c.Stdin == "" {
+		s.closeStdin()
+	} else {
+		go func() {
+			f, err := fifo.OpenFifo(ctx, c.Stdin, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+			if err != nil {
+				log.G(ctx).WithError(err).Warn("failed to open stdin fifo")
+				s.closeStdin()
+				return
+			}
+			defer f.Close()
+			_, _ = io.Copy(pio.Stdin(), f)
+			s.closeStdin()
+		}()
+	}
+	return s, nil
+}
+
+func (s *stdio) copyOut(ctx context.Context, path string, r io.Reader) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		var w io.Writer = io.Discard
+		if path != "" {
+			f, err := fifo.OpenFifo(ctx, path, syscall.O_WRONLY, 0)
+			if err != nil {
+				log.G(ctx).WithError(err).WithField("fifo", path).Warn("failed to open output fifo")
+			} else {
+				defer f.Close()
+				w = f
+			}
+		}
+		// Keep draining the pipe after a write error so the container never blocks on it.
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 && w != io.Discard {
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					w = io.Discard
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+}
+
+func (s *stdio) closeStdin() {
+	s.stdin.Do(func() {
+		if w := s.rio.Stdin(); w != nil {
+			w.Close()
+		}
+	})
+}
+
+// drain waits up to d for the output copies to reach EOF, then closes everything.
+func (s *stdio) drain(d time.Duration) {
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+	s.cancel()
+	s.rio.Close()
+}

@@ -1,0 +1,143 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	runc "github.com/containerd/go-runc"
+	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// report is the single line a keeper writes to the pipe corrald gave it as stdout.
+type report struct {
+	Pid   uint32 `json:"pid,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// Keep is the keeper's body, run in its own session: create the container from the work dir's
+// Config, report the init pid (or the runtime's error) on out, then reap the init, clean up the
+// runtime's state and record the exit status before answering waiters. It returns when done.
+func Keep(ctx context.Context, dir string, out *os.File) error {
+	c, err := ReadConfig(dir)
+	if err != nil {
+		return sendReport(out, report{Error: err.Error()})
+	}
+	ctx = log.WithLogger(ctx, log.G(ctx).WithField("id", c.ID).WithField("namespace", c.Namespace))
+	pid, k, err := create(ctx, dir, c)
+	if err != nil {
+		return sendReport(out, report{Error: err.Error()})
+	}
+	if err := sendReport(out, report{Pid: pid}); err != nil {
+		log.G(ctx).WithError(err).Warn("failed to report init pid; corrald will find it in the work dir")
+	}
+	return k.keep(ctx, pid)
+}
+
+type keeper struct {
+	dir   string
+	c     *Config
+	rt    *runc.Runc
+	io    *stdio
+	srv   *server
+	r     *reaper
+	initC chan runc.Exit
+}
+
+func create(ctx context.Context, dir string, c *Config) (_ uint32, _ *keeper, retErr error) {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return 0, nil, fmt.Errorf("failed to become a subreaper: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ShimPIDFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		return 0, nil, err
+	}
+	k := &keeper{dir: dir, c: c, rt: Runtime(dir, c), r: newReaper()}
+	runc.Monitor = k.r
+	uid, gid, err := processUser(c.Bundle)
+	if err != nil {
+		return 0, nil, err
+	}
+	if k.io, err = newStdio(ctx, c, uid, gid); err != nil {
+		return 0, nil, fmt.Errorf("failed to set up stdio: %w", err)
+	}
+	defer func() {
+		if retErr != nil {
+			k.io.drain(0)
+		}
+	}()
+	if k.srv, err = listen(c.Socket, k.io.closeStdin); err != nil {
+		return 0, nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.CreateTimeout)
+	defer cancel()
+	err = k.rt.Create(cctx, c.ID, c.Bundle, &runc.CreateOpts{PidFile: filepath.Join(dir, InitPIDFile), IO: k.io.rio})
+	if err != nil {
+		if cctx.Err() != nil {
+			err = fmt.Errorf("%w: gave up after %s", err, c.CreateTimeout)
+		}
+		err = RuntimeError(err, filepath.Join(dir, RuntimeLog), 0)
+		_ = k.rt.Delete(context.WithoutCancel(ctx), c.ID, &runc.DeleteOpts{Force: true})
+		k.srv.close()
+		return 0, nil, err
+	}
+	pid, err := runc.ReadPidFile(filepath.Join(dir, InitPIDFile))
+	if err != nil {
+		k.srv.close()
+		return 0, nil, err
+	}
+	k.initC = k.r.waitPid(pid)
+	return uint32(pid), k, nil
+}
+
+// keep waits for the init to exit and cleans up in the order that keeps the status safe:
+// kill the rest, drain stdio, delete runtime state, write the exit file, then answer waiters.
+func (k *keeper) keep(ctx context.Context, pid uint32) error {
+	go k.srv.serve(ctx)
+	e := <-k.initC
+	exited := time.Now()
+	if err := k.rt.Kill(ctx, k.c.ID, int(unix.SIGKILL), &runc.KillOpts{All: true}); err != nil {
+		log.G(ctx).WithError(err).Debug("kill --all after init exit")
+	}
+	k.io.drain(k.c.IODrain)
+	if err := k.rt.Delete(ctx, k.c.ID, &runc.DeleteOpts{Force: true}); err != nil {
+		log.G(ctx).WithError(err).Warn("failed to delete runtime state")
+	}
+	x := Exit{Pid: pid, Status: uint32(e.Status), ExitedAt: exited}
+	if err := WriteExit(k.dir, x); err != nil {
+		log.G(ctx).WithError(err).Error("failed to record exit status")
+	}
+	k.srv.exit(x)
+	return nil
+}
+
+func processUser(bundle string) (int, int, error) {
+	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return 0, 0, err
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return 0, 0, fmt.Errorf("failed to parse %s: %w", filepath.Join(bundle, "config.json"), err)
+	}
+	if s.Process == nil {
+		return 0, 0, nil
+	}
+	return int(s.Process.User.UID), int(s.Process.User.GID), nil
+}
+
+func sendReport(out *os.File, r report) error {
+	b, _ := json.Marshal(r)
+	_, err := out.Write(append(b, '\n'))
+	out.Close()
+	if r.Error != "" {
+		return fmt.Errorf("%s", strings.TrimSpace(r.Error))
+	}
+	return err
+}
