@@ -30,7 +30,7 @@ func TestDecode(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, in, wantErr string
-		check         func(*Config) bool
+		check             func(*Config) bool
 	}{
 		{name: "runtime", in: "[runtimes.My-Runc]\npath = \"/usr/sbin/runc\"\nruntime_args = [\"--debug\"]\n",
 			check: func(c *Config) bool {

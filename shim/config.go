@@ -15,7 +15,7 @@ import (
 
 // Files in a keeper's work dir.
 const (
-	ConfigFile = "shim.json" // Config, written by corrald
+	ConfigFile  = "shim.json" // Config, written by corrald
 	ShimPIDFile = "shim.pid"  // the keeper's pid
 	InitPIDFile = "init.pid"  // the container's init pid (runc --pid-file)
 	ExitFile    = "exit"      // the init's Exit, written before it is reported
@@ -33,7 +33,7 @@ type Config struct {
 	Binary string   `json:"binary"`
 	Args   []string `json:"args,omitempty"`
 	// Socket is where the keeper serves wait and close-stdin requests.
-	Socket                string `json:"socket"`
+	Socket string `json:"socket"`
 	Stdin  string `json:"stdin,omitempty"`
 	Stdout string `json:"stdout,omitempty"`
 	Stderr string `json:"stderr,omitempty"`
