@@ -1,0 +1,4 @@
+// Package integration holds Corral's end-to-end tests: each starts a real corrald on temporary
+// directories and sockets and drives it with the corral binary, the gRPC API and the real ctr,
+// against real runtimes (runc, runsc). They need root and `make build` (or -test.bins).
+package integration
