@@ -22,14 +22,14 @@ check: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-unit: ## unit tests (no root needed for most)
-	$(GO) test ./...
+unit: ## unit tests only (no root needed)
+	$(GO) test $$($(GO) list ./... | grep -v /integration)
 
 integration: build ## end-to-end tests against a real corrald, runc, runsc and ctr (root)
-	$(GO) test -count=1 -v -timeout 30m ./integration/ -args -test.bins=$(CURDIR)/bin
+	$(GO) test -count=1 -v -timeout 30m ./integration/
 
 test: check build ## everything CI runs: check, unit and integration tests
-	$(GO) test -count=1 -timeout 30m ./... -args -test.bins=$(CURDIR)/bin
+	$(GO) test -count=1 -timeout 30m ./...
 
 demo: setup build ## install, build, start a private corrald and run containers through it
 	contrib/demo.sh
