@@ -24,23 +24,26 @@ type Service struct {
 	Store *store.Store
 }
 
-// record is a lease with its resources.
+// resources is the store kind holding each lease's resources, kept as a ListResourcesResponse.
+const resources = store.Leases + ".resources"
+
+// load returns a lease and its resources.
 func (s *Service) load(ns, id string) (*leasesapi.Lease, []*leasesapi.Resource, error) {
 	b, err := s.Store.Get(ns, store.Leases, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	var resp leasesapi.ListResourcesResponse // reused as the stored form: Resources plus the lease in a wrapper
 	var l leasesapi.Lease
 	if err := proto.Unmarshal(b, &l); err != nil {
 		return nil, nil, err
 	}
-	if rb, err := s.Store.Get(ns, store.Leases+".resources", id); err == nil {
-		if err := proto.Unmarshal(rb, &resp); err != nil {
+	var res leasesapi.ListResourcesResponse
+	if rb, err := s.Store.Get(ns, resources, id); err == nil {
+		if err := proto.Unmarshal(rb, &res); err != nil {
 			return nil, nil, err
 		}
 	}
-	return &l, resp.Resources, nil
+	return &l, res.Resources, nil
 }
 
 // Create implements the leases API.
@@ -75,7 +78,7 @@ func (s *Service) Delete(ctx context.Context, r *leasesapi.DeleteRequest) (*empt
 	if err := s.Store.Delete(ns, store.Leases, r.ID); err != nil {
 		return nil, services.ToGRPC(err)
 	}
-	_ = s.Store.Delete(ns, store.Leases+".resources", r.ID)
+	_ = s.Store.Delete(ns, resources, r.ID)
 	return &emptypb.Empty{}, nil
 }
 
@@ -142,8 +145,5 @@ func (s *Service) editResources(ctx context.Context, id string, res *leasesapi.R
 		out = append(out, res)
 	}
 	b, _ := proto.Marshal(&leasesapi.ListResourcesResponse{Resources: out})
-	if err := s.Store.Put(ns, store.Leases+".resources", id, b, true); err != nil {
-		return s.Store.Put(ns, store.Leases+".resources", id, b, false)
-	}
-	return nil
+	return s.Store.Set(ns, resources, id, b)
 }

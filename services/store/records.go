@@ -30,6 +30,21 @@ func (s *Store) Put(ns, kind, id string, value []byte, create bool) error {
 	})
 }
 
+// Set stores value under kind/id in ns whether or not the record exists.
+func (s *Store) Set(ns, kind, id string, value []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		nb, err := tx.CreateBucketIfNotExists([]byte(ns))
+		if err != nil {
+			return err
+		}
+		b, err := nb.CreateBucketIfNotExists([]byte(kind))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(id), value)
+	})
+}
+
 // Get returns the record kind/id in ns, or NotFound.
 func (s *Store) Get(ns, kind, id string) ([]byte, error) {
 	var v []byte
