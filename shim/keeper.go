@@ -25,6 +25,7 @@ type report struct {
 // Keep is the keeper's body, run in its own session: create the container from the work dir's
 // Config, report the init pid (or the runtime's error) on out, then reap the init, clean up the
 // runtime's state and record the exit status before answering waiters. It returns when done.
+// Keep may run once per process: it reaps every child of the process and owns go-runc's Monitor.
 func Keep(ctx context.Context, dir string, out *os.File) error {
 	c, err := ReadConfig(dir)
 	if err != nil {
@@ -89,6 +90,7 @@ func create(ctx context.Context, dir string, c *Config) (_ uint32, _ *keeper, re
 	}
 	pid, err := runc.ReadPidFile(filepath.Join(dir, InitPIDFile))
 	if err != nil {
+		_ = k.rt.Delete(context.WithoutCancel(ctx), c.ID, &runc.DeleteOpts{Force: true})
 		k.srv.close()
 		return 0, nil, err
 	}

@@ -50,12 +50,12 @@ func (s *Store) Get(ns, kind, id string) ([]byte, error) {
 	var v []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if b := bucket(tx, ns, kind); b != nil {
-			v = append([]byte(nil), b.Get([]byte(id))...)
+			if raw := b.Get([]byte(id)); raw != nil {
+				v = append([]byte{}, raw...)
+				return nil
+			}
 		}
-		if len(v) == 0 {
-			return fmt.Errorf("%s %q in namespace %q: %w", singular(kind), id, ns, errdefs.ErrNotFound)
-		}
-		return nil
+		return fmt.Errorf("%s %q in namespace %q: %w", singular(kind), id, ns, errdefs.ErrNotFound)
 	})
 	return v, err
 }
