@@ -7,6 +7,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // Binary is a resolved runtime: its name and, for families that exec one, the binary and its arguments.
@@ -35,6 +36,8 @@ type CreateOpts struct {
 	// Stdin, Stdout and Stderr are FIFO paths the client reads and writes; empty means /dev/null.
 	Stdin, Stdout, Stderr string
 	Terminal              bool
+	// Options are runtime-specific options passed through unchanged (ctr sends containerd.runc.v1.Options).
+	Options *anypb.Any
 }
 
 // KillOpts are the parameters of Kill.
@@ -42,6 +45,8 @@ type KillOpts struct {
 	Signal uint32
 	// All signals every process of the container, not only its init.
 	All bool
+	// ExecID names an exec process to signal instead of the init.
+	ExecID string
 }
 
 // ExecOpts are the parameters of Exec.
@@ -90,19 +95,21 @@ type Process struct {
 }
 
 // Ops is one runtime family. Every method may be called concurrently for different tasks; the caller
-// serialises calls for one task. Methods take the resolved runtime in Task, never a fresh lookup.
+// serialises lifecycle calls for one task. Methods take the resolved runtime in Task, never a fresh
+// lookup. An empty execID names the container's init process.
 type Ops interface {
 	// Detect reports whether this family runs the runtime name (already validated and lower-cased).
 	Detect(name string) bool
-	// Create prepares the container from opts.Bundle and starts its keeper; it returns the init pid.
+	// Create prepares the container from opts.Bundle and starts its keeper; it returns the init pid,
+	// or 0 if the family learns it only at Start.
 	Create(ctx context.Context, opts CreateOpts) (uint32, error)
-	// Start starts the created container's user process.
-	Start(ctx context.Context, t Task) error
-	// Kill signals the init process, or every process with All.
+	// Start starts the created container's init, or a created exec, and returns its pid.
+	Start(ctx context.Context, t Task, execID string) (uint32, error)
+	// Kill signals the init process, an exec, or with All every process of the container.
 	Kill(ctx context.Context, t Task, opts KillOpts) error
-	// Wait blocks until the init process has exited and returns its status. It must be callable again
-	// after corrald restarts, returning the recorded status of a task that exited meanwhile.
-	Wait(ctx context.Context, t Task) (Exit, error)
+	// Wait blocks until the process has exited and returns its status. For the init it must be
+	// callable again after corrald restarts, returning the recorded status of a task that exited meanwhile.
+	Wait(ctx context.Context, t Task, execID string) (Exit, error)
 	// Delete releases everything the task holds on the host: keeper, runtime state, work dir.
 	// It is idempotent and forces a running task down.
 	Delete(ctx context.Context, t Task) error
@@ -116,13 +123,15 @@ type Ops interface {
 	Resume(ctx context.Context, t Task) error
 	// Update changes the container's resource limits.
 	Update(ctx context.Context, t Task, r *specs.LinuxResources) error
-	// Stats returns the container's resource usage as a typed protobuf message.
-	Stats(ctx context.Context, t Task) (any, error)
-	// Exec starts an additional process in the running container.
+	// Stats returns the container's resource usage as a protobuf Any, as containerd's Metrics carry it.
+	Stats(ctx context.Context, t Task) (*anypb.Any, error)
+	// Exec creates an additional process in the running container; Start starts it.
 	Exec(ctx context.Context, opts ExecOpts) error
+	// DeleteExec releases an exited exec process.
+	DeleteExec(ctx context.Context, t Task, execID string) error
 	// Resize changes the terminal size of the init process or of an exec.
 	Resize(ctx context.Context, t Task, opts ResizeOpts) error
-	// CloseIO closes the stdin of the init process (empty execID) or of an exec.
+	// CloseIO closes the stdin of the init process or of an exec.
 	CloseIO(ctx context.Context, t Task, execID string) error
 	// Restart stops and starts the container again with the same spec.
 	Restart(ctx context.Context, t Task) error

@@ -65,21 +65,22 @@ func TestUnsupported(t *testing.T) {
 	u := runtime.Unsupported{Family: "fam-x"}
 	var tk runtime.Task
 	for op, call := range map[string]func() error{
-		"create":   func() error { _, err := u.Create(ctx, runtime.CreateOpts{}); return err },
-		"start":    func() error { return u.Start(ctx, tk) },
-		"kill":     func() error { return u.Kill(ctx, tk, runtime.KillOpts{}) },
-		"wait":     func() error { _, err := u.Wait(ctx, tk); return err },
-		"delete":   func() error { return u.Delete(ctx, tk) },
-		"status":   func() error { _, err := u.Status(ctx, tk); return err },
-		"pids":     func() error { _, err := u.Pids(ctx, tk); return err },
-		"pause":    func() error { return u.Pause(ctx, tk) },
-		"resume":   func() error { return u.Resume(ctx, tk) },
-		"update":   func() error { return u.Update(ctx, tk, nil) },
-		"stats":    func() error { _, err := u.Stats(ctx, tk); return err },
-		"exec":     func() error { return u.Exec(ctx, runtime.ExecOpts{}) },
-		"resize":   func() error { return u.Resize(ctx, tk, runtime.ResizeOpts{}) },
-		"close-io": func() error { return u.CloseIO(ctx, tk, "") },
-		"restart":  func() error { return u.Restart(ctx, tk) },
+		"create":      func() error { _, err := u.Create(ctx, runtime.CreateOpts{}); return err },
+		"start":       func() error { _, err := u.Start(ctx, tk, ""); return err },
+		"kill":        func() error { return u.Kill(ctx, tk, runtime.KillOpts{}) },
+		"wait":        func() error { _, err := u.Wait(ctx, tk, ""); return err },
+		"delete":      func() error { return u.Delete(ctx, tk) },
+		"status":      func() error { _, err := u.Status(ctx, tk); return err },
+		"pids":        func() error { _, err := u.Pids(ctx, tk); return err },
+		"pause":       func() error { return u.Pause(ctx, tk) },
+		"resume":      func() error { return u.Resume(ctx, tk) },
+		"update":      func() error { return u.Update(ctx, tk, nil) },
+		"stats":       func() error { _, err := u.Stats(ctx, tk); return err },
+		"exec":        func() error { return u.Exec(ctx, runtime.ExecOpts{}) },
+		"delete-exec": func() error { return u.DeleteExec(ctx, tk, "x") },
+		"resize":      func() error { return u.Resize(ctx, tk, runtime.ResizeOpts{}) },
+		"close-io":    func() error { return u.CloseIO(ctx, tk, "") },
+		"restart":     func() error { return u.Restart(ctx, tk) },
 	} {
 		err := call()
 		if !errors.Is(err, errdefs.ErrNotImplemented) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // Unsupported implements every operation but Detect with an errdefs.ErrNotImplemented error naming
@@ -23,13 +24,13 @@ func (u Unsupported) err(op string) error {
 func (u Unsupported) Create(context.Context, CreateOpts) (uint32, error) { return 0, u.err("create") }
 
 // Start is not supported.
-func (u Unsupported) Start(context.Context, Task) error { return u.err("start") }
+func (u Unsupported) Start(context.Context, Task, string) (uint32, error) { return 0, u.err("start") }
 
 // Kill is not supported.
 func (u Unsupported) Kill(context.Context, Task, KillOpts) error { return u.err("kill") }
 
 // Wait is not supported.
-func (u Unsupported) Wait(context.Context, Task) (Exit, error) { return Exit{}, u.err("wait") }
+func (u Unsupported) Wait(context.Context, Task, string) (Exit, error) { return Exit{}, u.err("wait") }
 
 // Delete is not supported.
 func (u Unsupported) Delete(context.Context, Task) error { return u.err("delete") }
@@ -52,10 +53,13 @@ func (u Unsupported) Update(context.Context, Task, *specs.LinuxResources) error 
 }
 
 // Stats is not supported.
-func (u Unsupported) Stats(context.Context, Task) (any, error) { return nil, u.err("stats") }
+func (u Unsupported) Stats(context.Context, Task) (*anypb.Any, error) { return nil, u.err("stats") }
 
 // Exec is not supported.
 func (u Unsupported) Exec(context.Context, ExecOpts) error { return u.err("exec") }
+
+// DeleteExec is not supported.
+func (u Unsupported) DeleteExec(context.Context, Task, string) error { return u.err("delete-exec") }
 
 // Resize is not supported.
 func (u Unsupported) Resize(context.Context, Task, ResizeOpts) error { return u.err("resize") }

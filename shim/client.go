@@ -69,12 +69,13 @@ func Start(ctx context.Context, binary, dir string) (uint32, error) {
 	}
 }
 
-// Wait returns the init's exit: from the keeper once it has recorded it, or from the exit file if the
-// keeper is gone. A keeper that is gone without an exit file gives an error.
-func Wait(ctx context.Context, dir, socket string) (Exit, error) {
-	e, err := call(ctx, socket, reqWait)
-	if err == nil {
-		return e, nil
+// Wait returns the exit of the init (empty execID) or of an exec: from the keeper once it is recorded,
+// or, for the init, from the exit file if the keeper is gone. A keeper that is gone without an exit
+// file gives an error.
+func Wait(ctx context.Context, dir, socket, execID string) (Exit, error) {
+	e, err := Call(ctx, socket, Request{Op: OpWait, ExecID: execID})
+	if err == nil || execID != "" {
+		return e, err
 	}
 	if e, ferr := ReadExit(dir); ferr == nil {
 		return e, nil
@@ -85,13 +86,8 @@ func Wait(ctx context.Context, dir, socket string) (Exit, error) {
 	return Exit{}, fmt.Errorf("keeper is gone and recorded no exit status: %w", os.ErrNotExist)
 }
 
-// CloseStdin asks the keeper to close the container's stdin.
-func CloseStdin(ctx context.Context, socket string) error {
-	_, err := call(ctx, socket, reqCloseStdin)
-	return err
-}
-
-func call(ctx context.Context, socket, req string) (Exit, error) {
+// Call sends one request to the keeper listening on socket and returns its answer.
+func Call(ctx context.Context, socket string, req Request) (Exit, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", socket)
 	if err != nil {
@@ -100,7 +96,11 @@ func call(ctx context.Context, socket, req string) (Exit, error) {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	if _, err := conn.Write([]byte(req + "\n")); err != nil {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return Exit{}, err
+	}
+	if _, err := conn.Write(append(b, '\n')); err != nil {
 		return Exit{}, err
 	}
 	line, err := bufio.NewReader(conn).ReadBytes('\n')

@@ -46,7 +46,8 @@ type keeper struct {
 	dir   string
 	c     *Config
 	rt    *runc.Runc
-	io    *stdio
+	init  *process
+	procs processes
 	srv   *server
 	r     *reaper
 	initC chan runc.Exit
@@ -59,26 +60,28 @@ func create(ctx context.Context, dir string, c *Config) (_ uint32, _ *keeper, re
 	if err := os.WriteFile(filepath.Join(dir, ShimPIDFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return 0, nil, err
 	}
-	k := &keeper{dir: dir, c: c, rt: Runtime(dir, c), r: newReaper()}
+	k := &keeper{dir: dir, c: c, rt: Runtime(dir, c), r: newReaper(), init: &process{done: make(chan struct{})}}
+	k.procs.m = map[string]*process{"": k.init}
 	runc.Monitor = k.r
 	uid, gid, err := processUser(c.Bundle)
 	if err != nil {
 		return 0, nil, err
 	}
-	if k.io, err = newStdio(ctx, c, uid, gid); err != nil {
+	if k.init.io, err = newStdio(ctx, c, uid, gid); err != nil {
 		return 0, nil, fmt.Errorf("failed to set up stdio: %w", err)
 	}
 	defer func() {
 		if retErr != nil {
-			k.io.drain(0)
+			k.init.io.drain(0)
 		}
 	}()
-	if k.srv, err = listen(c.Socket, k.io.closeStdin); err != nil {
+	if k.srv, err = listen(c.Socket); err != nil {
 		return 0, nil, err
 	}
+	k.srv.k = k
 	cctx, cancel := context.WithTimeout(ctx, c.CreateTimeout)
 	defer cancel()
-	err = k.rt.Create(cctx, c.ID, c.Bundle, &runc.CreateOpts{PidFile: filepath.Join(dir, InitPIDFile), IO: k.io.rio})
+	err = k.rt.Create(cctx, c.ID, c.Bundle, &runc.CreateOpts{PidFile: filepath.Join(dir, InitPIDFile), IO: k.init.io.rio})
 	if err != nil {
 		if cctx.Err() != nil {
 			err = fmt.Errorf("%w: gave up after %s", err, c.CreateTimeout)
@@ -94,6 +97,7 @@ func create(ctx context.Context, dir string, c *Config) (_ uint32, _ *keeper, re
 		k.srv.close()
 		return 0, nil, err
 	}
+	k.init.pid = pid
 	k.initC = k.r.waitPid(pid)
 	return uint32(pid), k, nil
 }
@@ -107,16 +111,38 @@ func (k *keeper) keep(ctx context.Context, pid uint32) error {
 	if err := k.rt.Kill(ctx, k.c.ID, int(unix.SIGKILL), &runc.KillOpts{All: true}); err != nil {
 		log.G(ctx).WithError(err).Debug("kill --all after init exit")
 	}
-	k.io.drain(k.c.IODrain)
+	k.init.io.drain(k.c.IODrain)
+	k.waitExecs()
 	if err := k.rt.Delete(ctx, k.c.ID, &runc.DeleteOpts{Force: true}); err != nil {
 		log.G(ctx).WithError(err).Warn("failed to delete runtime state")
 	}
-	x := Exit{Pid: pid, Status: uint32(e.Status), ExitedAt: exited}
-	if err := WriteExit(k.dir, x); err != nil {
+	k.init.exit = Exit{Pid: pid, Status: uint32(e.Status), ExitedAt: exited}
+	if err := WriteExit(k.dir, k.init.exit); err != nil {
 		log.G(ctx).WithError(err).Error("failed to record exit status")
 	}
-	k.srv.exit(x)
+	close(k.init.done)
+	k.srv.exit()
 	return nil
+}
+
+// waitExecs gives the execs, killed with the container, time to be reaped and drained.
+func (k *keeper) waitExecs() {
+	k.procs.mu.Lock()
+	var pending []*process
+	for id, p := range k.procs.m {
+		if id != "" {
+			pending = append(pending, p)
+		}
+	}
+	k.procs.mu.Unlock()
+	timeout := time.After(k.c.IODrain)
+	for _, p := range pending {
+		select {
+		case <-p.done:
+		case <-timeout:
+			return
+		}
+	}
 }
 
 func processUser(bundle string) (int, int, error) {

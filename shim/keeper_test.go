@@ -172,7 +172,7 @@ func TestKeepSuccess(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		e, err := shim.Wait(ctx, k.dir, k.socket)
+		e, err := shim.Wait(ctx, k.dir, k.socket, "")
 		waited <- result{e, err}
 	}()
 	if err := k.cmd.Wait(); err != nil {
@@ -197,7 +197,7 @@ func TestKeepSuccess(t *testing.T) {
 		}
 	}
 	// After the keeper is gone, Wait falls back to the exit file.
-	if e, err := shim.Wait(context.Background(), k.dir, k.socket); err != nil || e.Status != 3 {
+	if e, err := shim.Wait(context.Background(), k.dir, k.socket, ""); err != nil || e.Status != 3 {
 		t.Fatalf("Wait after keeper exit = %+v, %v", e, err)
 	}
 }

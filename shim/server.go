@@ -9,25 +9,49 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Requests a keeper serves, one line per connection.
+// Request is one call to a keeper: one JSON line per connection, answered by one Exit line.
+type Request struct {
+	// Op is one of the Op* constants.
+	Op string `json:"op"`
+	// ExecID names an exec process; empty means the init.
+	ExecID string `json:"exec_id,omitempty"`
+	// Signal is the signal for OpKill.
+	Signal int `json:"signal,omitempty"`
+	// Process, Stdin, Stdout and Stderr describe the exec for OpExec.
+	Process *specs.Process `json:"process,omitempty"`
+	Stdin   string         `json:"stdin,omitempty"`
+	Stdout  string         `json:"stdout,omitempty"`
+	Stderr  string         `json:"stderr,omitempty"`
+}
+
+// Keeper operations.
 const (
-	reqWait       = "wait"
-	reqCloseStdin = "close-stdin"
+	// OpWait is answered with the process's exit once it is recorded.
+	OpWait = "wait"
+	// OpCloseStdin closes the process's stdin.
+	OpCloseStdin = "close-stdin"
+	// OpExec starts an exec process; the answer carries its pid.
+	OpExec = "exec"
+	// OpKill signals an exec process (the init is signalled through the runtime).
+	OpKill = "kill"
+	// OpDeleteExec forgets an exited exec process.
+	OpDeleteExec = "delete-exec"
 )
 
 // server answers corrald on the keeper's unix socket.
 type server struct {
-	ln         net.Listener
-	closeStdin func()
-	done       chan struct{}
-	once       sync.Once
-	exited     Exit
-	conns      sync.WaitGroup
+	ln    net.Listener
+	k     *keeper
+	done  chan struct{}
+	once  sync.Once
+	conns sync.WaitGroup
 }
 
-func listen(path string, closeStdin func()) (*server, error) {
+func listen(path string) (*server, error) {
 	_ = os.Remove(path)
 	ln, err := net.Listen("unix", path)
 	if err != nil {
@@ -37,7 +61,7 @@ func listen(path string, closeStdin func()) (*server, error) {
 		ln.Close()
 		return nil, err
 	}
-	return &server{ln: ln, closeStdin: closeStdin, done: make(chan struct{})}, nil
+	return &server{ln: ln, done: make(chan struct{})}, nil
 }
 
 func (s *server) serve(ctx context.Context) {
@@ -50,35 +74,31 @@ func (s *server) serve(ctx context.Context) {
 		go func() {
 			defer s.conns.Done()
 			defer conn.Close()
-			s.handle(conn)
+			s.handle(ctx, conn)
 		}()
 	}
 }
 
-func (s *server) handle(conn net.Conn) {
+func (s *server) handle(ctx context.Context, conn net.Conn) {
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	line, err := bufio.NewReader(conn).ReadString('\n')
+	line, err := bufio.NewReader(conn).ReadBytes('\n')
 	if err != nil {
 		return
 	}
 	_ = conn.SetReadDeadline(time.Time{})
+	var req Request
 	var reply Exit
-	switch line[:len(line)-1] {
-	case reqWait:
-		<-s.done
-		reply = s.exited
-	case reqCloseStdin:
-		s.closeStdin()
-	default:
-		reply.Error = fmt.Sprintf("unknown request %q", line)
+	if err := json.Unmarshal(line, &req); err != nil {
+		reply.Error = fmt.Sprintf("bad request: %v", err)
+	} else if reply, err = s.k.serve(ctx, req); err != nil {
+		reply.Error = err.Error()
 	}
 	b, _ := json.Marshal(reply)
 	_, _ = conn.Write(append(b, '\n'))
 }
 
-// exit answers every waiter with e, then stops listening once they are served.
-func (s *server) exit(e Exit) {
-	s.exited = e
+// exit stops accepting once the init's exit is recorded, and waits briefly for pending answers.
+func (s *server) exit() {
 	s.once.Do(func() { close(s.done) })
 	s.close()
 	waited := make(chan struct{})

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -29,6 +30,9 @@ type Runtime struct {
 	createTimeout time.Duration
 	callTimeout   time.Duration
 	ioDrain       time.Duration
+
+	mu    sync.Mutex
+	execs map[string]runtime.ExecOpts // created, not yet started, by namespace/id/exec
 }
 
 var _ runtime.Ops = (*Runtime)(nil)
@@ -51,6 +55,7 @@ func New(o Opts) *Runtime {
 		createTimeout: o.CreateTimeout,
 		callTimeout:   o.CallTimeout,
 		ioDrain:       o.IODrain,
+		execs:         map[string]runtime.ExecOpts{},
 	}
 }
 
@@ -129,13 +134,25 @@ func (r *Runtime) call(ctx context.Context, t runtime.Task, f func(context.Conte
 	return nil
 }
 
-// Start runs `<runtime> start`.
-func (r *Runtime) Start(ctx context.Context, t runtime.Task) error {
-	return r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) error { return rc.Start(ctx, t.ID) })
+// Start runs `<runtime> start` for the init, or has the keeper run `<runtime> exec` for an exec.
+func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (uint32, error) {
+	if execID != "" {
+		return r.startExec(ctx, t, execID)
+	}
+	err := r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) error { return rc.Start(ctx, t.ID) })
+	if err != nil {
+		return 0, err
+	}
+	pid, err := runc.ReadPidFile(filepath.Join(r.workDir(t), shim.InitPIDFile))
+	return uint32(pid), err
 }
 
-// Kill runs `<runtime> kill [--all]`.
+// Kill runs `<runtime> kill [--all]`, or has the keeper signal an exec.
 func (r *Runtime) Kill(ctx context.Context, t runtime.Task, o runtime.KillOpts) error {
+	if o.ExecID != "" {
+		_, err := r.keeper(ctx, t, shim.Request{Op: shim.OpKill, ExecID: o.ExecID, Signal: int(o.Signal)})
+		return err
+	}
 	return r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) error {
 		return rc.Kill(ctx, t.ID, int(o.Signal), &runc.KillOpts{All: o.All})
 	})
@@ -190,29 +207,31 @@ func (r *Runtime) Status(ctx context.Context, t runtime.Task) (runtime.Status, e
 	return runtime.Status{Pid: uint32(st.Pid), State: runtime.State(st.Status)}, nil
 }
 
-// Wait returns the exit the keeper recorded, waiting for it if the container still runs.
-func (r *Runtime) Wait(ctx context.Context, t runtime.Task) (runtime.Exit, error) {
-	e, err := shim.Wait(ctx, r.workDir(t), r.socket(t))
+// Wait returns the exit the keeper recorded, waiting for it if the process still runs.
+func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runtime.Exit, error) {
+	e, err := shim.Wait(ctx, r.workDir(t), r.socket(t), execID)
 	if err != nil {
 		return runtime.Exit{}, fmt.Errorf("failed to wait for task %s: %w", t.ID, err)
 	}
 	return runtime.Exit{Pid: e.Pid, Status: e.Status, Timestamp: e.ExitedAt}, nil
 }
 
-// CloseIO closes the init's stdin through the keeper.
+// CloseIO closes the stdin of the init or of an exec through the keeper.
 func (r *Runtime) CloseIO(ctx context.Context, t runtime.Task, execID string) error {
-	if execID != "" {
-		return fmt.Errorf("exec %s: %w", execID, errdefs.ErrNotFound)
-	}
-	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
-	defer cancel()
-	if err := shim.CloseStdin(ctx, r.socket(t)); err != nil {
+	if _, err := r.keeper(ctx, t, shim.Request{Op: shim.OpCloseStdin, ExecID: execID}); err != nil {
 		if _, xerr := shim.ReadExit(r.workDir(t)); xerr == nil {
 			return nil // the container is gone, and so is its stdin
 		}
 		return fmt.Errorf("failed to close stdin of %s: %w", t.ID, err)
 	}
 	return nil
+}
+
+// keeper sends one request to the task's keeper with the call timeout.
+func (r *Runtime) keeper(ctx context.Context, t runtime.Task, req shim.Request) (shim.Exit, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	defer cancel()
+	return shim.Call(ctx, r.socket(t), req)
 }
 
 // Delete forces the container down, lets its keeper record the exit, then removes the runtime's
@@ -233,7 +252,7 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	rc := shim.Runtime(dir, c)
 	if shim.Alive(dir) {
 		_ = rc.Kill(ctx, t.ID, 9, &runc.KillOpts{All: true})
-		_, _ = shim.Wait(ctx, dir, r.socket(t))
+		_, _ = shim.Wait(ctx, dir, r.socket(t), "")
 		shim.KillKeeper(dir)
 	}
 	if err := rc.Delete(ctx, t.ID, &runc.DeleteOpts{Force: true}); err != nil && stateExists(dir, t.ID) {

@@ -60,7 +60,8 @@ func (s *Service) Start(ctx context.Context, r *tasksapi.StartRequest) (*tasksap
 		return nil, err
 	}
 	if r.ExecID != "" {
-		return nil, services.ToGRPC(fmt.Errorf("exec %s: %w", r.ExecID, errdefs.ErrNotFound))
+		pid, err := s.startExec(ctx, t, r.ExecID)
+		return &tasksapi.StartResponse{Pid: pid}, services.ToGRPC(err)
 	}
 	if err := s.start(ctx, t); err != nil {
 		return nil, services.ToGRPC(err)
@@ -81,12 +82,17 @@ func (s *Service) Delete(ctx context.Context, r *tasksapi.DeleteTaskRequest) (*t
 	return &tasksapi.DeleteResponse{ID: rec.ID, Pid: rec.Pid, ExitStatus: rec.ExitStatus, ExitedAt: timestamppb.New(rec.ExitedAt)}, nil
 }
 
-// DeleteProcess implements the tasks API; execs are not kept, so none is found.
+// DeleteProcess implements the tasks API for an exited (or never started) exec.
 func (s *Service) DeleteProcess(ctx context.Context, r *tasksapi.DeleteProcessRequest) (*tasksapi.DeleteResponse, error) {
-	if _, err := s.lookup(ctx, r.ContainerID); err != nil {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
 		return nil, err
 	}
-	return nil, services.ToGRPC(fmt.Errorf("exec %s of task %s: %w", r.ExecID, r.ContainerID, errdefs.ErrNotFound))
+	rec, err := s.deleteExec(ctx, t, r.ExecID)
+	if err != nil {
+		return nil, services.ToGRPC(err)
+	}
+	return &tasksapi.DeleteResponse{ID: r.ExecID, Pid: rec.Pid, ExitStatus: rec.ExitStatus, ExitedAt: timestamppb.New(rec.ExitedAt)}, nil
 }
 
 // Get implements the tasks API.
@@ -96,7 +102,13 @@ func (s *Service) Get(ctx context.Context, r *tasksapi.GetRequest) (*tasksapi.Ge
 		return nil, err
 	}
 	if r.ExecID != "" {
-		return nil, services.ToGRPC(fmt.Errorf("exec %s: %w", r.ExecID, errdefs.ErrNotFound))
+		p, err := t.exec(r.ExecID)
+		if err != nil {
+			return nil, services.ToGRPC(err)
+		}
+		proc := p.snapshot().process()
+		proc.ContainerID, proc.ID = r.ContainerID, r.ExecID
+		return &tasksapi.GetResponse{Process: proc}, nil
 	}
 	return &tasksapi.GetResponse{Process: t.snapshot().process()}, nil
 }
@@ -120,10 +132,7 @@ func (s *Service) Kill(ctx context.Context, r *tasksapi.KillRequest) (*emptypb.E
 	if err != nil {
 		return nil, err
 	}
-	if r.ExecID != "" {
-		return nil, services.ToGRPC(fmt.Errorf("exec %s: %w", r.ExecID, errdefs.ErrNotFound))
-	}
-	return &emptypb.Empty{}, services.ToGRPC(s.kill(ctx, t, r.Signal, r.All))
+	return &emptypb.Empty{}, services.ToGRPC(s.kill(ctx, t, runtime.KillOpts{Signal: r.Signal, All: r.All, ExecID: r.ExecID}))
 }
 
 // Exec implements the tasks API through the family's exec operation.
@@ -132,12 +141,7 @@ func (s *Service) Exec(ctx context.Context, r *tasksapi.ExecProcessRequest) (*em
 	if err != nil {
 		return nil, err
 	}
-	var p specs.Process
-	if err := json.Unmarshal(r.Spec.GetValue(), &p); err != nil {
-		return nil, services.ToGRPC(fmt.Errorf("exec spec is not an OCI process: %v: %w", err, errdefs.ErrInvalidArgument))
-	}
-	err = t.ops.Exec(ctx, runtime.ExecOpts{Task: t.rt, ExecID: r.ExecID, Process: &p, Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal})
-	return &emptypb.Empty{}, services.ToGRPC(err)
+	return &emptypb.Empty{}, services.ToGRPC(s.exec(ctx, t, r))
 }
 
 // ResizePty implements the tasks API.
@@ -216,14 +220,19 @@ func (s *Service) Wait(ctx context.Context, r *tasksapi.WaitRequest) (*tasksapi.
 	if err != nil {
 		return nil, err
 	}
+	exited, snapshot := t.exited, t.snapshot
 	if r.ExecID != "" {
-		return nil, services.ToGRPC(fmt.Errorf("exec %s: %w", r.ExecID, errdefs.ErrNotFound))
+		p, err := t.exec(r.ExecID)
+		if err != nil {
+			return nil, services.ToGRPC(err)
+		}
+		exited, snapshot = p.exited, p.snapshot
 	}
 	select {
 	case <-ctx.Done():
 		return nil, services.ToGRPC(ctx.Err())
-	case <-t.exited:
+	case <-exited:
 	}
-	rec := t.snapshot()
+	rec := snapshot()
 	return &tasksapi.WaitResponse{ExitStatus: rec.ExitStatus, ExitedAt: timestamppb.New(rec.ExitedAt)}, nil
 }

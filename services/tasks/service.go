@@ -103,7 +103,12 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 	if err := writeBundle(bundle, c.Spec.GetValue()); err != nil {
 		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
 	}
-	pid, err := f.Ops.Create(ctx, runtime.CreateOpts{Task: t.rt, Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal})
+	opts := r.Options
+	if opts == nil {
+		opts = c.Runtime.GetOptions()
+	}
+	pid, err := f.Ops.Create(ctx, runtime.CreateOpts{Task: t.rt, Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr,
+		Terminal: r.Terminal, Options: opts})
 	if err != nil {
 		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
 	}
@@ -159,7 +164,7 @@ func hasPath(env []string) bool {
 // watch waits for the task's exit through its family and records it.
 func (s *Service) watch(t *task) {
 	ctx := log.WithLogger(context.Background(), log.L.WithField("id", t.rt.ID).WithField("namespace", t.rt.Namespace))
-	e, err := t.ops.Wait(ctx, t.rt)
+	e, err := t.ops.Wait(ctx, t.rt, "")
 	if err != nil {
 		log.G(ctx).WithError(err).Warn("task lost its keeper without an exit status; marking it stopped with status 255")
 		e = runtime.Exit{Pid: t.snapshot().Pid, Status: 255, Timestamp: time.Now()}
@@ -196,20 +201,34 @@ func (s *Service) start(ctx context.Context, t *task) error {
 	if st := t.snapshot().State; st != runtime.Created {
 		return fmt.Errorf("task %s is %s, only a created task can start: %w", t.rt.ID, st, errdefs.ErrFailedPrecondition)
 	}
-	if err := t.ops.Start(ctx, t.rt); err != nil {
+	pid, err := t.ops.Start(ctx, t.rt, "")
+	if err != nil {
 		return fmt.Errorf("failed to start task %s: %w", t.rt.ID, err)
+	}
+	if pid != 0 {
+		t.mu.Lock()
+		t.rec.Pid = pid
+		t.mu.Unlock()
 	}
 	s.setState(t, runtime.Running)
 	s.events.Publish(ctx, t.rt.Namespace, "/tasks/start", &events.TaskStart{ContainerID: t.rt.ID, Pid: t.snapshot().Pid})
 	return nil
 }
 
-// kill signals the task.
-func (s *Service) kill(ctx context.Context, t *task, sig uint32, all bool) error {
-	if t.snapshot().State == runtime.Stopped {
+// kill signals the task's init, one of its execs, or all its processes.
+func (s *Service) kill(ctx context.Context, t *task, o runtime.KillOpts) error {
+	if o.ExecID != "" {
+		p, err := t.exec(o.ExecID)
+		if err != nil {
+			return err
+		}
+		if p.snapshot().State == runtime.Stopped {
+			return fmt.Errorf("exec %s: process already finished: %w", o.ExecID, errdefs.ErrNotFound)
+		}
+	} else if t.snapshot().State == runtime.Stopped {
 		return fmt.Errorf("task %s: process already finished: %w", t.rt.ID, errdefs.ErrNotFound)
 	}
-	if err := t.ops.Kill(ctx, t.rt, runtime.KillOpts{Signal: sig, All: all}); err != nil {
+	if err := t.ops.Kill(ctx, t.rt, o); err != nil {
 		return fmt.Errorf("failed to kill task %s: %w", t.rt.ID, err)
 	}
 	return nil

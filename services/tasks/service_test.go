@@ -38,12 +38,15 @@ func (f *fakeFamily) Detect(name string) bool { return name == "runc" }
 func (f *fakeFamily) Create(ctx context.Context, o runtime.CreateOpts) (uint32, error) {
 	return 42, f.createErr
 }
-func (f *fakeFamily) Start(context.Context, runtime.Task) error { close(f.started); return nil }
+func (f *fakeFamily) Start(context.Context, runtime.Task, string) (uint32, error) {
+	close(f.started)
+	return 42, nil
+}
 func (f *fakeFamily) Kill(context.Context, runtime.Task, runtime.KillOpts) error {
 	f.exits <- runtime.Exit{Pid: 42, Status: 137, Timestamp: time.Now()}
 	return nil
 }
-func (f *fakeFamily) Wait(ctx context.Context, t runtime.Task) (runtime.Exit, error) {
+func (f *fakeFamily) Wait(ctx context.Context, t runtime.Task, _ string) (runtime.Exit, error) {
 	select {
 	case e := <-f.exits:
 		return e, nil
@@ -114,14 +117,14 @@ func TestLifecycle(t *testing.T) {
 	if _, err := s.delete(ctx, tk); !errors.Is(err, errdefs.ErrFailedPrecondition) {
 		t.Fatalf("delete of a running task: %v, want FailedPrecondition", err)
 	}
-	if err := s.kill(ctx, tk, 9, false); err != nil {
+	if err := s.kill(ctx, tk, runtime.KillOpts{Signal: 9}); err != nil {
 		t.Fatal(err)
 	}
 	<-tk.exited
 	if rec := tk.snapshot(); rec.State != runtime.Stopped || rec.ExitStatus != 137 {
 		t.Fatalf("after exit: %+v", rec)
 	}
-	if err := s.kill(ctx, tk, 9, false); !errors.Is(err, errdefs.ErrNotFound) {
+	if err := s.kill(ctx, tk, runtime.KillOpts{Signal: 9}); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("kill of a stopped task: %v, want NotFound", err)
 	}
 	rec, err := s.delete(ctx, tk)

@@ -32,8 +32,8 @@ func (r *record) marshal() []byte {
 	return b
 }
 
-// task is a live task. op serialises operations on it; mu guards rec; exited is closed once rec
-// holds the exit.
+// task is a live task, or one exec process of a task (then rec.ID is the exec id). op serialises
+// operations on it; mu guards rec and execs; exited is closed once rec holds the exit.
 type task struct {
 	op     sync.Mutex
 	mu     sync.Mutex
@@ -41,10 +41,11 @@ type task struct {
 	ops    runtime.Ops
 	rt     runtime.Task
 	exited chan struct{}
+	execs  map[string]*task
 }
 
 func newTask(rec record, ops runtime.Ops, rt runtime.Task) *task {
-	t := &task{rec: rec, ops: ops, rt: rt, exited: make(chan struct{})}
+	t := &task{rec: rec, ops: ops, rt: rt, exited: make(chan struct{}), execs: map[string]*task{}}
 	if rec.State == runtime.Stopped {
 		close(t.exited)
 	}
