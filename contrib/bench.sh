@@ -1,0 +1,101 @@
+#!/bin/bash
+# bench.sh — Corral's performance figures (docs/performance.md), as root: `make bench`.
+# Starts a private corrald on a temp dir and prints a table. The goals are targets, not assertions:
+# the script exits 0 whether or not they are met, and non-zero only if something fails to run.
+# Knobs: BENCH_ITERATIONS (20), BENCH_WARMUP (2), BENCH_CONTAINERS (5), BENCH_IDLE (5 seconds).
+set -eu
+export LC_ALL=C # EPOCHREALTIME and awk must agree on the decimal point
+cd "$(dirname "$0")/.."
+N=${BENCH_ITERATIONS:-20} WARMUP=${BENCH_WARMUP:-2} SHIMS=${BENCH_CONTAINERS:-5} IDLE=${BENCH_IDLE:-5}
+[ "$(id -u)" = 0 ] || { echo "bench.sh: must run as root" >&2; exit 1; }
+for c in runc jq pgrep; do command -v $c >/dev/null || { echo "bench.sh: $c not found" >&2; exit 1; }; done
+
+tmp=$(mktemp -d /tmp/corral-bench.XXXXXX)
+sock=$tmp/corrald.sock daemon=
+corral() { bin/corral --address "$sock" "$@"; }
+remove() { # remove ID: kill the task, then delete the container once the task has stopped
+	corral tasks kill -s KILL "$1" || true
+	for _ in $(seq 50); do corral containers rm "$1" 2>/dev/null && return; sleep 0.1; done
+	corral containers rm "$1"
+}
+
+cleanup() {
+	rc=$? && set +e
+	if [ -n "$daemon" ] && [ -S "$sock" ]; then
+		for id in $(corral containers ls 2>/dev/null | awk 'NR > 1 { print $1 }'); do remove "$id" >/dev/null 2>&1; done
+	fi
+	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+	for pid in $(pgrep -f "corral-shim keep $tmp/"); do kill -KILL "$pid"; done # keepers left behind, if any
+	for id in $(runc --root "$tmp/runc" list -q 2>/dev/null); do runc --root "$tmp/runc" delete -f "$id"; done
+	rm -rf "$tmp"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mib() { awk -v k="$2:" '$1 == k { printf "%.1f\n", $2 / 1024 }' "$1"; } # mib FILE FIELD: a kB field in MiB
+mean() { awk '{ s += $1 } END { printf "%.1f", s / NR }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+goal() { awk -v v="$1" -v g="$2" 'BEGIN { print (v <= g ? "met" : "MISSED") }'; }
+
+# A busybox rootfs, a runc bundle around it, and a private corrald.
+contrib/mkrootfs.sh "$tmp/rootfs"
+mkdir "$tmp/bundle" && runc spec --bundle "$tmp/bundle"
+jq --arg root "$tmp/rootfs" '.root.path = $root | .process.args = ["/bin/true"] | .process.terminal = false' \
+	"$tmp/bundle/config.json" >"$tmp/config.json" && mv "$tmp/config.json" "$tmp/bundle/config.json"
+printf 'root = "%s/root"\nstate = "%s/state"\n[grpc]\naddress = "%s"\n' "$tmp" "$tmp" "$sock" >"$tmp/corrald.toml"
+bin/corrald --config "$tmp/corrald.toml" >"$tmp/corrald.log" 2>&1 &
+daemon=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; kill -0 $daemon 2>/dev/null && sleep 0.1 || break; done
+[ -S "$sock" ] || { echo "bench.sh: corrald did not start:" >&2; cat "$tmp/corrald.log" >&2; exit 1; }
+sleep "$IDLE"
+fresh_rss=$(mib /proc/$daemon/status VmRSS)
+
+# 1. Start-to-exit wall time of /bin/true, corral vs bare runc, paired: each iteration runs both,
+# in alternating order, so machine noise hits both alike. Warm-ups (i <= 0) are not recorded.
+sample() { # sample NAME I CMD...: run CMD once, recording "NAME I milliseconds" for I > 0
+	local name=$1 i=$2 t0
+	shift 2
+	t0=$EPOCHREALTIME
+	"$@" </dev/null >/dev/null
+	[ "$i" -le 0 ] || awk -v a="$t0" -v b="$EPOCHREALTIME" -v n="$name" -v i="$i" \
+		'BEGIN { printf "%s %d %.3f\n", n, i, (b - a) * 1000 }' >>"$tmp/samples"
+}
+run_corral() { sample corral "$1" corral run --rm --runtime runc --rootfs "$tmp/rootfs" "bench-c$1" /bin/true; }
+run_runc() { sample runc "$1" runc --root "$tmp/runc" run --bundle "$tmp/bundle" "bench-r$1"; }
+for i in $(seq $((1 - WARMUP)) "$N"); do
+	if [ $((i % 2)) = 0 ]; then run_corral "$i"; run_runc "$i"; else run_runc "$i"; run_corral "$i"; fi
+done
+ms() { awk -v n="$1" '$1 == n { print $3 }' "$tmp/samples"; }
+c_mean=$(ms corral | mean) c_median=$(ms corral | median)
+r_mean=$(ms runc | mean) r_median=$(ms runc | median)
+ratio=$(awk -v c="$c_mean" -v r="$r_mean" 'BEGIN { printf "%.2f", c / r }')
+
+# 2. Keeper RSS (and PSS, which splits shared pages among the keepers) per running container.
+: >"$tmp/rss" && : >"$tmp/pss"
+for k in $(seq "$SHIMS"); do corral run -d --runtime runc --rootfs "$tmp/rootfs" "bench-d$k" sleep 1000; done
+sleep 1
+for k in $(seq "$SHIMS"); do
+	pid=$(pgrep -f "corral-shim keep $tmp/state/default/bench-d$k\$")
+	[ "$(echo "$pid" | wc -w)" = 1 ] || { echo "bench.sh: no single keeper for bench-d$k: '$pid'" >&2; exit 1; }
+	mib /proc/$pid/status VmRSS >>"$tmp/rss"
+	[ ! -r /proc/$pid/smaps_rollup ] || mib /proc/$pid/smaps_rollup Pss >>"$tmp/pss"
+done
+shim_rss=$(mean <"$tmp/rss") shim_pss=$([ -s "$tmp/pss" ] && mean <"$tmp/pss" || echo n/a)
+for k in $(seq "$SHIMS"); do remove "bench-d$k"; done
+[ -z "$(corral containers ls | awk 'NR > 1')" ] || { echo "bench.sh: containers left behind" >&2; exit 1; }
+
+# 3. corrald's RSS once idle again, with no containers, after the work above.
+sleep "$IDLE"
+idle_rss=$(mib /proc/$daemon/status VmRSS)
+
+echo
+echo "Corral $(git describe --always --dirty 2>/dev/null || echo dev) bench: $N paired iterations after $WARMUP warm-ups;" \
+	"$(nproc) CPUs; $(runc --version | head -1)"
+printf '%-36s %-32s %-7s %s\n' FIGURE VALUE STATUS GOAL \
+	"corral run --rm /bin/true" "mean $c_mean ms, median $c_median ms" "" "" \
+	"runc run /bin/true" "mean $r_mean ms, median $r_median ms" "" "" \
+	"ratio corral/runc (of means)" "$ratio" "$(goal "$ratio" 1.3)" "≤ 1.3" \
+	"corral-shim keeper RSS (mean of $SHIMS)" "$shim_rss MiB (PSS $shim_pss MiB)" "$(goal "$shim_rss" 4)" "≤ 4 MiB" \
+	"corrald RSS, idle ${IDLE}s after start" "$fresh_rss MiB" "$(goal "$fresh_rss" 20)" "≤ 20 MiB" \
+	"corrald RSS, idle ${IDLE}s after the runs" "$idle_rss MiB" "$(goal "$idle_rss" 20)" "≤ 20 MiB" | sed 's/ *$//'
