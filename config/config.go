@@ -32,6 +32,8 @@ type Config struct {
 	LogLevel string `toml:"log_level"`
 	// GRPC configures the client API listener.
 	GRPC GRPC `toml:"grpc"`
+	// TTRPC configures the listener shim v2 binaries publish their events to.
+	TTRPC TTRPC `toml:"ttrpc"`
 	// Timeouts bounds every call corrald makes to a runtime or keeper.
 	Timeouts Timeouts `toml:"timeouts"`
 	// Runtimes maps a runtime name to its binary and arguments.
@@ -41,6 +43,12 @@ type Config struct {
 // GRPC configures the containerd-API listener.
 type GRPC struct {
 	// Address is the unix socket path. Default <state>/corrald.sock.
+	Address string `toml:"address"`
+}
+
+// TTRPC configures the events endpoint for shim v2 binaries.
+type TTRPC struct {
+	// Address is the unix socket path passed to shims as TTRPC_ADDRESS. Default /run/corral/corrald-ttrpc.sock.
 	Address string `toml:"address"`
 }
 
@@ -81,6 +89,10 @@ type Timeouts struct {
 	IODrain Duration `toml:"io_drain"`
 	// Shutdown bounds corrald's graceful shutdown. Default 10s.
 	Shutdown Duration `toml:"shutdown"`
+	// ShimConnect bounds dialing a shim v2 and its Connect call at restore. Default 5s.
+	ShimConnect Duration `toml:"shim_connect"`
+	// ShimCleanup bounds the `delete` subcommand of a dead shim v2. Default 5s.
+	ShimCleanup Duration `toml:"shim_cleanup"`
 }
 
 // Default returns the configuration used when no file is given.
@@ -91,11 +103,14 @@ func Default() *Config {
 		State:    "/run/corral",
 		LogLevel: "info",
 		GRPC:     GRPC{Address: "/run/corral/corrald.sock"},
+		TTRPC:    TTRPC{Address: "/run/corral/corrald-ttrpc.sock"},
 		Timeouts: Timeouts{
 			RuntimeCreate: Duration{60 * time.Second},
 			RuntimeCall:   Duration{30 * time.Second},
 			IODrain:       Duration{5 * time.Second},
 			Shutdown:      Duration{10 * time.Second},
+			ShimConnect:   Duration{5 * time.Second},
+			ShimCleanup:   Duration{5 * time.Second},
 		},
 		Runtimes: map[string]Runtime{},
 	}
@@ -147,7 +162,7 @@ func (c *Config) Validate() error {
 	if c.Version != 1 {
 		return fmt.Errorf("unsupported config version %d (accepted: 1): %w", c.Version, errdefs.ErrInvalidArgument)
 	}
-	for k, v := range map[string]string{"root": c.Root, "state": c.State, "grpc.address": c.GRPC.Address} {
+	for k, v := range map[string]string{"root": c.Root, "state": c.State, "grpc.address": c.GRPC.Address, "ttrpc.address": c.TTRPC.Address} {
 		if !strings.HasPrefix(v, "/") {
 			return fmt.Errorf("%s must be an absolute path, got %q: %w", k, v, errdefs.ErrInvalidArgument)
 		}

@@ -21,15 +21,23 @@ log_level = "info"
 # Unix socket serving containerd's gRPC API (mode 0660, its directory 0711).
 address = "/run/corral/corrald.sock"
 
+[ttrpc]
+# Unix socket where shim v2 binaries publish events (passed to them as TTRPC_ADDRESS).
+address = "/run/corral/corrald-ttrpc.sock"
+
 [timeouts]
 # Keeper start-up plus "<runtime> create".
 runtime_create = "1m0s"
-# Any other single runtime invocation (start, kill, ps, pause, resume, update, state).
+# Any other single runtime invocation or shim v2 call but Wait (start, kill, ps, pause, resume, update, state).
 runtime_call = "30s"
 # How long a keeper drains the container's stdio after it exits.
 io_drain = "5s"
 # corrald's graceful shutdown.
 shutdown = "10s"
+# Dialing a shim v2 and its Connect call when corrald restarts.
+shim_connect = "5s"
+# The "delete" subcommand run for a shim v2 that died or cannot be reached.
+shim_cleanup = "5s"
 
 # Any number of runtimes. A path also applies to the built-in names (runc, runsc, kata-runtime);
 # runtime_args (at most 50) go before the runtime's subcommand.

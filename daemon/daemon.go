@@ -20,9 +20,11 @@ import (
 	leasesapi "github.com/containerd/containerd/api/services/leases/v1"
 	namespacesapi "github.com/containerd/containerd/api/services/namespaces/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	eventsttrpc "github.com/containerd/containerd/api/services/ttrpc/events/v1"
 	versionapi "github.com/containerd/containerd/api/services/version/v1"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
+	"github.com/containerd/ttrpc"
 	"google.golang.org/grpc"
 
 	"github.com/corral-dev/corral/config"
@@ -46,6 +48,7 @@ type Daemon struct {
 	cfg   *config.Config
 	store *store.Store
 	grpc  *grpc.Server
+	ttrpc *ttrpc.Server
 }
 
 // New prepares corrald from cfg: directories, metadata, runtime families, services, and restores the
@@ -65,12 +68,38 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 			st.Close()
 		}
 	}()
-	registry := families(ctx, cfg)
+	ex := events.NewExchange()
+	shimv2 := v2.New(v2.Opts{
+		GRPCAddress:    cfg.GRPC.Address,
+		TTRPCAddress:   cfg.TTRPC.Address,
+		Self:           self(),
+		CreateTimeout:  cfg.Timeouts.RuntimeCreate.Duration,
+		CallTimeout:    cfg.Timeouts.RuntimeCall.Duration,
+		ConnectTimeout: cfg.Timeouts.ShimConnect.Duration,
+		CleanupTimeout: cfg.Timeouts.ShimCleanup.Duration,
+		Publish:        ex.Forward,
+	})
+	registry := families(ctx, cfg, shimv2)
 	resolver := rtservice.NewResolver(cfg, registry)
 	if _, err := resolver.Resolve(""); err != nil {
 		return nil, fmt.Errorf("invalid default_runtime: %w", err)
 	}
-	ex := events.NewExchange()
+	// The events endpoint must be up before restore reconnects shims that may publish.
+	tsrv, err := ttrpc.NewServer()
+	if err != nil {
+		return nil, err
+	}
+	eventsttrpc.RegisterTTRPCEventsService(tsrv, shimv2)
+	tln, err := listen(cfg.TTRPC.Address, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = tsrv.Serve(context.WithoutCancel(ctx), tln) }()
+	defer func() {
+		if retErr != nil {
+			tsrv.Close()
+		}
+	}()
 	ts := tasks.New(st, resolver, ex, filepath.Join(cfg.Root, "bundles"), cfg.Timeouts.RuntimeCall.Duration)
 	if err := ts.Restore(ctx); err != nil {
 		return nil, fmt.Errorf("failed to restore tasks: %w", err)
@@ -86,11 +115,11 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	namespacesapi.RegisterNamespacesServer(srv, &namespaces.Service{Store: st})
 	versionapi.RegisterVersionServer(srv, version.Service{})
 	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, UUID: hex.EncodeToString(uuid)})
-	return &Daemon{cfg: cfg, store: st, grpc: srv}, nil
+	return &Daemon{cfg: cfg, store: st, grpc: srv, ttrpc: tsrv}, nil
 }
 
 // families builds the registry in the seed's detect order: lcr, shim v2, shim v1.
-func families(ctx context.Context, cfg *config.Config) *runtime.Registry {
+func families(ctx context.Context, cfg *config.Config, shimv2 *v2.Runtime) *runtime.Registry {
 	shimBin, shimErr := findShim(cfg.ShimPath)
 	if shimErr != nil {
 		log.G(ctx).WithError(shimErr).Info("shim v1 family unavailable")
@@ -98,8 +127,7 @@ func families(ctx context.Context, cfg *config.Config) *runtime.Registry {
 	return runtime.NewRegistry(
 		runtime.Family{Name: "lcr", Ops: lcr.New(),
 			Unavailable: fmt.Errorf("the lcr family (LXC through the engine layer) is not built yet: %w", errdefs.ErrNotImplemented)},
-		runtime.Family{Name: "shim v2", Ops: v2.New(),
-			Unavailable: fmt.Errorf("the shim v2 family is not built yet: %w", errdefs.ErrNotImplemented)},
+		runtime.Family{Name: "shim v2", Ops: shimv2},
 		runtime.Family{Name: "shim v1", Ops: v1.New(v1.Opts{
 			State:         cfg.State,
 			ShimBinary:    shimBin,
@@ -108,6 +136,15 @@ func families(ctx context.Context, cfg *config.Config) *runtime.Registry {
 			IODrain:       cfg.Timeouts.IODrain.Duration,
 		}), Unavailable: shimErr},
 	)
+}
+
+// self is corrald's executable, for shims to publish through.
+func self() string {
+	p, err := os.Executable()
+	if err != nil {
+		return "corrald"
+	}
+	return p
 }
 
 // findShim returns corral-shim: the configured path, else next to corrald, else on $PATH.
@@ -134,7 +171,8 @@ func findShim(configured string) (string, error) {
 // Serve listens on the configured socket and serves until ctx is done.
 func (d *Daemon) Serve(ctx context.Context) error {
 	defer d.store.Close()
-	ln, err := listen(d.cfg.GRPC.Address)
+	defer d.ttrpc.Close()
+	ln, err := listen(d.cfg.GRPC.Address, 0o660)
 	if err != nil {
 		return err
 	}
@@ -156,8 +194,8 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	return nil
 }
 
-// listen opens the unix socket with mode 0660 in a directory of mode 0711, replacing a stale one.
-func listen(path string) (net.Listener, error) {
+// listen opens the unix socket with mode in a directory of mode 0711, replacing a stale one.
+func listen(path string, mode os.FileMode) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o711); err != nil {
 		return nil, err
 	}
@@ -171,7 +209,7 @@ func listen(path string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen on %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o660); err != nil {
+	if err := os.Chmod(path, mode); err != nil {
 		ln.Close()
 		return nil, err
 	}

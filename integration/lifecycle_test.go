@@ -18,6 +18,7 @@ var runtimes = []struct{ name, family string }{
 	{"runc", "shim v1"},
 	{"runsc", "shim v1"},
 	{"my-runc", "shim v1"},
+	{"io.containerd.runc.v2", "shim v2"},
 }
 
 func TestRunRemoveStreamsAndExitCode(t *testing.T) {
@@ -127,5 +128,12 @@ func (d *daemon) assertGone(t *testing.T, id string) {
 	socks, _ := filepath.Glob(filepath.Join(d.State(), "s", "*"))
 	if len(socks) > 0 {
 		t.Errorf("keeper sockets left: %v", socks)
+	}
+	// shim v2: the shim process, its runc state and its socket (named after corrald's address).
+	if out, _ := exec.Command("pgrep", "-f", "containerd-shim-runc-v2 -namespace default -id "+id+" -address "+d.Address()).Output(); len(out) > 0 {
+		t.Errorf("shim v2 of %s still runs: pid %s", id, out)
+	}
+	if _, err := os.Stat(filepath.Join("/run/containerd/runc/default", id)); !os.IsNotExist(err) {
+		t.Errorf("runc state of %s left by the shim (%v)", id, err)
 	}
 }

@@ -2,11 +2,10 @@ package integration
 
 import (
 	"os"
-	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
-
-	"github.com/corral-dev/corral/shim"
 )
 
 // TestRestoreAfterCrash kills corrald with SIGKILL while one container runs and another exits, then
@@ -18,16 +17,17 @@ func TestRestoreAfterCrash(t *testing.T) {
 			d.corral("run", "-d", "--runtime", rt.name, "--rootfs", rootfs, "live", "sleep", "1000").must(t)
 			d.corral("run", "-d", "--runtime", rt.name, "--rootfs", rootfs, "quits", "sh", "-c", "sleep 1; exit 42").must(t)
 			pid := d.taskPid(t, "live", "RUNNING")
+			quits := d.taskPid(t, "quits", "RUNNING")
 			d.kill()
-			// Let "quits" exit while corrald is down: its keeper records the status.
-			exitFile := filepath.Join(d.State(), "default", "quits", shim.ExitFile)
+			// Let "quits" exit while corrald is down: its keeper or shim records the status.
 			deadline := time.Now().Add(30 * time.Second)
-			for _, err := os.Stat(exitFile); err != nil; _, err = os.Stat(exitFile) {
+			for alive(quits) {
 				if time.Now().After(deadline) {
-					t.Fatalf("container did not exit while corrald was down: %v", err)
+					t.Fatalf("container did not exit while corrald was down")
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
+			time.Sleep(200 * time.Millisecond) // let the keeper finish recording
 			d.start()
 			if got := d.taskPid(t, "live", "RUNNING"); got != pid {
 				t.Errorf("restored pid %d, want %d", got, pid)
@@ -44,4 +44,14 @@ func TestRestoreAfterCrash(t *testing.T) {
 			d.assertGone(t, "quits")
 		})
 	}
+}
+
+// alive reports whether pid is a live (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }

@@ -17,7 +17,7 @@ import (
 func registry() *runtime.Registry {
 	return runtime.NewRegistry(
 		runtime.Family{Name: "lcr", Ops: lcr.New()},
-		runtime.Family{Name: "shim v2", Ops: v2.New()},
+		runtime.Family{Name: "shim v2", Ops: v2.New(v2.Opts{})},
 		runtime.Family{Name: "shim v1", Ops: v1.New(v1.Opts{})},
 	)
 }

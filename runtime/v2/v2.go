@@ -1,24 +1,69 @@
-// Package v2 is the shim v2 runtime family: io.containerd.<rt>.<ver> names run by
-// containerd-shim-<rt>-<ver> binaries over ttrpc.
+// Package v2 is the shim v2 runtime family: io.containerd.<rt>.<ver> names run by stock
+// containerd-shim-<rt>-<ver> binaries, started the way containerd starts them and driven through the
+// containerd task API over ttrpc.
 package v2
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"sync"
+	"time"
+
+	"github.com/containerd/containerd/api/types"
+	"github.com/containerd/errdefs"
 
 	"github.com/corral-dev/corral/runtime"
 )
 
-// Runtime runs shim v2 containers. Its operations arrive with the shim manager; until then each
-// returns errdefs.ErrNotImplemented.
+// Runtime runs shim v2 containers. Process lifecycle lives in shim.go, task calls in ops.go, events in
+// events.go.
 type Runtime struct {
 	runtime.Unsupported
+	grpcAddress  string
+	ttrpcAddress string
+	self         string
+	timeouts     timeouts
+	publish      func(context.Context, *types.Envelope)
+
+	mu    sync.Mutex
+	shims map[string]*shim     // by namespace/id
+	exits map[string]*exitNote // exits learned from events, by namespace/id/exec-id
+}
+
+type timeouts struct {
+	create, call, connect, cleanup time.Duration
 }
 
 var _ runtime.Ops = (*Runtime)(nil)
 
+// Opts configure the family.
+type Opts struct {
+	// GRPCAddress is corrald's API socket, passed to shims as -address.
+	GRPCAddress string
+	// TTRPCAddress is the events socket, passed to shims as TTRPC_ADDRESS.
+	TTRPCAddress string
+	// Self is corrald's executable, passed as -publish-binary.
+	Self string
+	// CreateTimeout bounds starting a shim and its Create call; CallTimeout every other call but
+	// Wait; ConnectTimeout reconnecting at restore; CleanupTimeout the delete subcommand.
+	CreateTimeout, CallTimeout, ConnectTimeout, CleanupTimeout time.Duration
+	// Publish forwards shim events that the tasks service does not publish itself.
+	Publish func(context.Context, *types.Envelope)
+}
+
 // New returns the shim v2 family.
-func New() *Runtime {
-	return &Runtime{Unsupported: runtime.Unsupported{Family: "shim v2"}}
+func New(o Opts) *Runtime {
+	return &Runtime{
+		Unsupported:  runtime.Unsupported{Family: "shim v2"},
+		grpcAddress:  o.GRPCAddress,
+		ttrpcAddress: o.TTRPCAddress,
+		self:         o.Self,
+		timeouts:     timeouts{create: o.CreateTimeout, call: o.CallTimeout, connect: o.ConnectTimeout, cleanup: o.CleanupTimeout},
+		publish:      o.Publish,
+		shims:        map[string]*shim{},
+		exits:        map[string]*exitNote{},
+	}
 }
 
 // Detect accepts io.containerd.<rt>.<ver>: exactly four non-empty dot-separated parts.
@@ -37,4 +82,59 @@ func IsV2Name(name string) bool {
 func BinaryName(name string) string {
 	parts := strings.Split(name, ".")
 	return "containerd-shim-" + parts[2] + "-" + parts[3]
+}
+
+// NameOf is the runtime name for a shim binary name, the inverse of BinaryName; ok is false for
+// names that are not containerd-shim-<rt>-<ver>.
+func NameOf(binary string) (name string, ok bool) {
+	rest, found := strings.CutPrefix(binary, "containerd-shim-")
+	if !found {
+		return "", false
+	}
+	i := strings.LastIndex(rest, "-")
+	if i <= 0 || i == len(rest)-1 || strings.Contains(rest[:i], ".") {
+		return "", false
+	}
+	return "io.containerd." + rest[:i] + "." + rest[i+1:], true
+}
+
+func key(t runtime.Task) string { return t.Namespace + "/" + t.ID }
+
+// get returns the connection to the task's shim, reconnecting from the bundle's saved address after a
+// corrald restart.
+func (r *Runtime) get(ctx context.Context, t runtime.Task) (*shim, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.shims[key(t)]; ok {
+		return s, nil
+	}
+	s, err := r.reconnect(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	r.shims[key(t)] = s
+	return s, nil
+}
+
+// forget drops the task's shim connection and exit notes.
+func (r *Runtime) forget(t runtime.Task) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.shims[key(t)]; ok {
+		s.close()
+		delete(r.shims, key(t))
+	}
+	for k := range r.exits {
+		if strings.HasPrefix(k, key(t)+"/") {
+			delete(r.exits, k)
+		}
+	}
+}
+
+// stdioCheck enforces the shims' all-or-none rule for non-terminal stdio.
+func stdioCheck(stdin, stdout, stderr string, terminal bool) error {
+	if terminal || (stdout == "" && stderr == "") || (stdout != "" && stderr != "") {
+		return nil
+	}
+	return fmt.Errorf("shim v2 needs both stdout and stderr, or neither: %w", errdefs.ErrInvalidArgument)
 }

@@ -35,7 +35,7 @@ func TestBinaryName(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	r := New()
+	r := New(Opts{})
 	if !r.Detect("io.containerd.runc.v2") || r.Detect("runc") {
 		t.Fatal("Detect must follow IsV2Name")
 	}

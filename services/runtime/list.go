@@ -1,8 +1,12 @@
 package runtime
 
 import (
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+
+	v2 "github.com/corral-dev/corral/runtime/v2"
 )
 
 // Info describes one runtime name for `corral runtimes`.
@@ -11,7 +15,8 @@ type Info struct {
 	Family string
 	Path   string
 	Args   []string
-	// Source is "built-in", "config" or "built-in, config".
+	// Source is "built-in", "config", "built-in, config" or "installed shim" (a shim v2 binary found
+	// on $PATH or next to corrald).
 	Source    string
 	Installed bool
 	Default   bool
@@ -25,8 +30,11 @@ func (r *Resolver) List() []Info {
 	for _, b := range builtins {
 		names[b] = "built-in"
 	}
+	for _, n := range shimsInstalled() {
+		names[n] = "installed shim"
+	}
 	for n := range r.cfg.Runtimes {
-		if names[n] != "" {
+		if names[n] != "" && names[n] != "installed shim" {
 			names[n] += ", config"
 		} else {
 			names[n] = "config"
@@ -42,5 +50,24 @@ func (r *Resolver) List() []Info {
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return strings.Compare(out[i].Name, out[j].Name) < 0 })
+	return out
+}
+
+// shimsInstalled returns the io.containerd.<rt>.<ver> names of the shim v2 binaries on $PATH and
+// next to corrald.
+func shimsInstalled() []string {
+	dirs := filepath.SplitList(os.Getenv("PATH"))
+	if d := selfDir(); d != "" {
+		dirs = append(dirs, d)
+	}
+	var out []string
+	for _, dir := range dirs {
+		matches, _ := filepath.Glob(filepath.Join(dir, "containerd-shim-*-*"))
+		for _, m := range matches {
+			if name, ok := v2.NameOf(filepath.Base(m)); ok && isExecutable(m) {
+				out = append(out, name)
+			}
+		}
+	}
 	return out
 }

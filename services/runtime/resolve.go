@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -136,11 +137,34 @@ func (r *Resolver) binary(name, family string) (string, []string, error) {
 		bin = v2.BinaryName(name)
 	}
 	p, err := exec.LookPath(bin)
-	if err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return "", nil, fmt.Errorf("binary %s not found on $PATH (install it or set [runtimes.%s] path): %w", bin, name, errdefs.ErrFailedPrecondition)
-		}
+	if err == nil {
+		return p, rt.RuntimeArgs, nil
+	}
+	if !errors.Is(err, exec.ErrNotFound) {
 		return "", nil, err
 	}
-	return p, rt.RuntimeArgs, nil
+	where := "$PATH (" + os.Getenv("PATH") + ")"
+	if v2.IsV2Name(name) {
+		// containerd also looks next to its own executable for shims.
+		if dir := selfDir(); dir != "" {
+			if p := filepath.Join(dir, bin); isExecutable(p) {
+				return p, rt.RuntimeArgs, nil
+			}
+			where += " or next to corrald in " + dir
+		}
+	}
+	return "", nil, fmt.Errorf("binary %s not found on %s (install it or set [runtimes.%s] path): %w", bin, where, name, errdefs.ErrFailedPrecondition)
+}
+
+func selfDir() string {
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return filepath.Dir(self)
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }

@@ -1,0 +1,291 @@
+package v2
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	task "github.com/containerd/containerd/api/runtime/task/v2"
+	apitask "github.com/containerd/containerd/api/types/task"
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/corral-dev/corral/runtime"
+)
+
+// Type URLs of the OCI structures the task API carries as JSON.
+const (
+	processTypeURL   = "types.containerd.io/opencontainers/runtime-spec/1/Process"
+	resourcesTypeURL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
+)
+
+// Create starts the task's shim and has it create the container. On failure the shim and the
+// runtime's state are gone.
+func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, retErr error) {
+	if err := stdioCheck(o.Stdin, o.Stdout, o.Stderr, o.Terminal); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeouts.create)
+	defer cancel()
+	s, err := r.startShim(ctx, o.Task, o.Options)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if retErr != nil {
+			r.shutdown(ctx, o.Task, s)
+			_, _ = r.cleanup(ctx, o.Task)
+		}
+	}()
+	resp, err := s.task.create(ctx, &task.CreateTaskRequest{ID: o.ID, Bundle: o.Bundle, Terminal: o.Terminal,
+		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Options: o.Options})
+	if err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	r.shims[key(o.Task)] = s
+	r.mu.Unlock()
+	return resp.Pid, nil
+}
+
+// reconnect dials the address a shim left in the bundle and checks it answers Connect.
+func (r *Runtime) reconnect(ctx context.Context, t runtime.Task) (*shim, error) {
+	b, err := os.ReadFile(filepath.Join(t.Bundle, addressFile))
+	if err != nil {
+		return nil, fmt.Errorf("no shim address for task %s: %w", t.ID, errdefs.ErrNotFound)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeouts.connect)
+	defer cancel()
+	logf, err := openLog(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.connect(ctx, strings.TrimSpace(string(b)), 2, logf)
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
+	if _, err := s.task.connect(ctx, &task.ConnectRequest{ID: t.ID}); err != nil {
+		s.close()
+		return nil, fmt.Errorf("shim of task %s does not answer: %w", t.ID, err)
+	}
+	return s, nil
+}
+
+// call runs one task call with the call timeout on the task's shim.
+func (r *Runtime) call(ctx context.Context, t runtime.Task, f func(context.Context, *taskClient) error) error {
+	s, err := r.get(ctx, t)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeouts.call)
+	defer cancel()
+	return f(ctx, s.task)
+}
+
+// Start starts the init or a created exec.
+func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (pid uint32, err error) {
+	err = r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		resp, err := c.start(ctx, &task.StartRequest{ID: t.ID, ExecID: execID})
+		pid = resp.GetPid()
+		return err
+	})
+	return pid, err
+}
+
+// Kill signals the init, an exec, or all processes.
+func (r *Runtime) Kill(ctx context.Context, t runtime.Task, o runtime.KillOpts) error {
+	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		return c.call(ctx, "Kill", &task.KillRequest{ID: t.ID, ExecID: o.ExecID, Signal: o.Signal, All: o.All}, nil)
+	})
+}
+
+// Wait returns the process's exit from the shim's Wait or its /tasks/exit event, whichever comes
+// first. If the shim of the init dies, its delete subcommand gives the exit.
+func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runtime.Exit, error) {
+	s, err := r.get(ctx, t)
+	if err != nil {
+		if execID != "" {
+			return runtime.Exit{}, err
+		}
+		return r.cleanup(ctx, t)
+	}
+	type result struct {
+		resp *task.WaitResponse
+		err  error
+	}
+	waited := make(chan result, 1)
+	go func() {
+		resp, err := s.task.wait(ctx, &task.WaitRequest{ID: t.ID, ExecID: execID}) // no deadline: it lasts as long as the process
+		waited <- result{resp, err}
+	}()
+	n := r.note(key(t) + "/" + execID)
+	select {
+	case res := <-waited:
+		if res.err == nil {
+			return runtime.Exit{Pid: 0, Status: res.resp.ExitStatus, Timestamp: timestamp(res.resp.ExitedAt)}, nil
+		}
+		if errors.Is(res.err, errdefs.ErrNotFound) || ctx.Err() != nil {
+			return runtime.Exit{}, res.err
+		}
+	case <-n.done:
+		return n.exit, nil
+	case <-s.closed:
+	case <-ctx.Done():
+		return runtime.Exit{}, ctx.Err()
+	}
+	// The connection dropped: the shim is gone.
+	select {
+	case <-n.done:
+		return n.exit, nil
+	default:
+	}
+	r.forget(t)
+	if execID != "" {
+		return runtime.Exit{}, fmt.Errorf("shim of task %s died while exec %s ran", t.ID, execID)
+	}
+	return r.cleanup(ctx, t)
+}
+
+// Delete deletes the container in its shim and shuts the shim down; a shim that is gone gets its
+// delete subcommand instead. Either way no runtime state, socket or shim process is left.
+func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
+	s, err := r.get(ctx, t)
+	if err != nil {
+		r.forget(t)
+		if _, statErr := os.Stat(filepath.Join(t.Bundle, addressFile)); statErr != nil {
+			return nil // never started a shim, or already cleaned up
+		}
+		if _, err := r.cleanup(ctx, t); err != nil {
+			return err
+		}
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeouts.call)
+	defer cancel()
+	if _, err := s.task.delete(cctx, &task.DeleteRequest{ID: t.ID}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		return fmt.Errorf("failed to delete task %s in its shim: %w", t.ID, err)
+	}
+	r.shutdown(cctx, t, s)
+	return nil
+}
+
+// shutdown asks the shim to exit, closes the connection and removes its socket.
+func (r *Runtime) shutdown(ctx context.Context, t runtime.Task, s *shim) {
+	_ = s.task.call(ctx, "Shutdown", &task.ShutdownRequest{ID: t.ID}, nil)
+	r.forget(t)
+	s.close()
+	removeSocket(t.Bundle)
+}
+
+var states = map[apitask.Status]runtime.State{
+	apitask.Status_CREATED: runtime.Created, apitask.Status_RUNNING: runtime.Running,
+	apitask.Status_STOPPED: runtime.Stopped, apitask.Status_PAUSED: runtime.Paused, apitask.Status_PAUSING: runtime.Paused,
+}
+
+// Status asks the shim for the init's state.
+func (r *Runtime) Status(ctx context.Context, t runtime.Task) (st runtime.Status, err error) {
+	err = r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		resp, err := c.state(ctx, &task.StateRequest{ID: t.ID})
+		if err == nil {
+			st = runtime.Status{Pid: resp.Pid, State: states[resp.Status]}
+			if st.State == "" {
+				st.State = runtime.Unknown
+			}
+		}
+		return err
+	})
+	return st, err
+}
+
+// Pids lists the container's processes.
+func (r *Runtime) Pids(ctx context.Context, t runtime.Task) (ps []runtime.Process, err error) {
+	err = r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		resp, err := c.pids(ctx, &task.PidsRequest{ID: t.ID})
+		for _, p := range resp.GetProcesses() {
+			ps = append(ps, runtime.Process{Pid: p.Pid})
+		}
+		return err
+	})
+	return ps, err
+}
+
+// Pause freezes the container.
+func (r *Runtime) Pause(ctx context.Context, t runtime.Task) error {
+	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		return c.call(ctx, "Pause", &task.PauseRequest{ID: t.ID}, nil)
+	})
+}
+
+// Resume thaws the container.
+func (r *Runtime) Resume(ctx context.Context, t runtime.Task) error {
+	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		return c.call(ctx, "Resume", &task.ResumeRequest{ID: t.ID}, nil)
+	})
+}
+
+// Update changes the container's resources.
+func (r *Runtime) Update(ctx context.Context, t runtime.Task, res *specs.LinuxResources) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		return c.call(ctx, "Update", &task.UpdateTaskRequest{ID: t.ID, Resources: &anypb.Any{TypeUrl: resourcesTypeURL, Value: b}}, nil)
+	})
+}
+
+// Stats returns the shim's metrics for the container.
+func (r *Runtime) Stats(ctx context.Context, t runtime.Task) (stats *anypb.Any, err error) {
+	err = r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		resp, err := c.stats(ctx, &task.StatsRequest{ID: t.ID})
+		stats = resp.GetStats()
+		return err
+	})
+	return stats, err
+}
+
+// Exec creates an exec process in the shim.
+func (r *Runtime) Exec(ctx context.Context, o runtime.ExecOpts) error {
+	if err := stdioCheck(o.Stdin, o.Stdout, o.Stderr, o.Terminal); err != nil {
+		return err
+	}
+	b, err := json.Marshal(o.Process)
+	if err != nil {
+		return err
+	}
+	return r.call(ctx, o.Task, func(ctx context.Context, c *taskClient) error {
+		return c.call(ctx, "Exec", &task.ExecProcessRequest{ID: o.ID, ExecID: o.ExecID, Terminal: o.Terminal,
+			Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Spec: &anypb.Any{TypeUrl: processTypeURL, Value: b}}, nil)
+	})
+}
+
+// DeleteExec deletes an exited exec in the shim.
+func (r *Runtime) DeleteExec(ctx context.Context, t runtime.Task, execID string) error {
+	r.mu.Lock()
+	delete(r.exits, key(t)+"/"+execID)
+	r.mu.Unlock()
+	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		_, err := c.delete(ctx, &task.DeleteRequest{ID: t.ID, ExecID: execID})
+		return err
+	})
+}
+
+// Resize resizes the terminal of the init or an exec.
+func (r *Runtime) Resize(ctx context.Context, t runtime.Task, o runtime.ResizeOpts) error {
+	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		return c.call(ctx, "ResizePty", &task.ResizePtyRequest{ID: t.ID, ExecID: o.ExecID, Width: o.Width, Height: o.Height}, nil)
+	})
+}
+
+// CloseIO closes the stdin of the init or an exec.
+func (r *Runtime) CloseIO(ctx context.Context, t runtime.Task, execID string) error {
+	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+		return c.call(ctx, "CloseIO", &task.CloseIORequest{ID: t.ID, ExecID: execID, Stdin: true}, nil)
+	})
+}

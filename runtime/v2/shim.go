@@ -1,0 +1,215 @@
+package v2
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	task "github.com/containerd/containerd/api/runtime/task/v2"
+	"github.com/containerd/errdefs/pkg/errgrpc"
+	"github.com/containerd/log"
+	"github.com/containerd/ttrpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/corral-dev/corral/runtime"
+)
+
+// Files containerd's shim contract keeps in the bundle.
+const (
+	addressFile = "address"          // the shim's ttrpc address (written by 1.6/1.7 shims, by us otherwise)
+	binaryFile  = "shim-binary-path" // the binary that was started, used again at restore
+	logFifo     = "log"              // the shim's stderr
+)
+
+// shim is a connection to one running shim process.
+type shim struct {
+	client *ttrpc.Client
+	task   *taskClient
+	log    *os.File
+	closed chan struct{} // closed when the connection to the shim drops
+}
+
+// bootstrap is the JSON answer of 1.7+ shims to `start`.
+type bootstrap struct {
+	Version  int    `json:"version"`
+	Address  string `json:"address"`
+	Protocol string `json:"protocol"`
+}
+
+// startShim runs `<shim> start` the way containerd does and connects to the shim it leaves running.
+func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any) (_ *shim, retErr error) {
+	logf, err := openLog(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			logf.Close()
+		}
+	}()
+	cmd := r.command(ctx, t, "start")
+	if opts != nil {
+		b, err := proto.Marshal(opts)
+		if err != nil {
+			return nil, err
+		}
+		cmd.Stdin = bytes.NewReader(b)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output() // stdout only: stderr output would corrupt the address
+	if err != nil {
+		return nil, fmt.Errorf("%s start failed: %w: %s", filepath.Base(t.Runtime.Path), err, strings.TrimSpace(stderr.String()))
+	}
+	address, version, err := parseStart(out)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFile(t.Bundle, addressFile, address); err != nil {
+		return nil, err
+	}
+	if err := writeFile(t.Bundle, binaryFile, t.Runtime.Path); err != nil {
+		return nil, err
+	}
+	return r.connect(ctx, address, version, logf)
+}
+
+// command builds a shim invocation with containerd's arguments and environment, run in the bundle.
+func (r *Runtime) command(ctx context.Context, t runtime.Task, action string, extra ...string) *exec.Cmd {
+	args := []string{"-namespace", t.Namespace, "-address", r.grpcAddress, "-publish-binary", r.self, "-id", t.ID}
+	args = append(append(args, extra...), action)
+	cmd := exec.CommandContext(ctx, t.Runtime.Path, append(t.Runtime.Args, args...)...)
+	cmd.Dir = t.Bundle
+	cmd.Env = append(os.Environ(), "TTRPC_ADDRESS="+r.ttrpcAddress, "GRPC_ADDRESS="+r.grpcAddress,
+		"NAMESPACE="+t.Namespace, "MAX_SHIM_VERSION=2", "GOMAXPROCS=2")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
+}
+
+// parseStart reads the answer of `start`: a plain address (1.6, 1.7) or JSON bootstrap data (1.7+, 2.x).
+func parseStart(out []byte) (address string, version int, _ error) {
+	s := strings.TrimSpace(string(out))
+	if strings.HasPrefix(s, "{") {
+		var b bootstrap
+		if err := json.Unmarshal([]byte(s), &b); err != nil {
+			return "", 0, fmt.Errorf("failed to parse shim bootstrap %q: %w", s, err)
+		}
+		if b.Protocol != "" && b.Protocol != "ttrpc" {
+			return "", 0, fmt.Errorf("shim speaks %s, only ttrpc is supported", b.Protocol)
+		}
+		return b.Address, b.Version, nil
+	}
+	if s == "" {
+		return "", 0, errors.New("shim start printed no address")
+	}
+	return s, 2, nil
+}
+
+// connect dials a shim's address: unix://path, or a bare abstract socket name.
+func (r *Runtime) connect(ctx context.Context, address string, version int, logf *os.File) (*shim, error) {
+	path := strings.TrimPrefix(address, "unix://")
+	if path == address {
+		path = "\x00" + address
+	}
+	d := net.Dialer{Timeout: r.timeouts.connect}
+	conn, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to connect to shim at %s: %w", address, err)
+	}
+	s := &shim{log: logf, closed: make(chan struct{})}
+	s.client = ttrpc.NewClient(conn, ttrpc.WithOnClose(func() { close(s.closed) }))
+	s.task = newTaskClient(s.client, version)
+	return s, nil
+}
+
+// openLog creates the bundle's log FIFO and copies what the shim writes to corrald's log. It is
+// opened read-write so the shim's open never blocks and the reader never sees EOF.
+func openLog(ctx context.Context, t runtime.Task) (*os.File, error) {
+	path := filepath.Join(t.Bundle, logFifo)
+	if err := syscall.Mkfifo(path, 0o600); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("failed to create shim log fifo: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	l := log.G(ctx).WithField("id", t.ID).WithField("namespace", t.Namespace).WithField("shim", filepath.Base(t.Runtime.Path))
+	go func() {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			l.Debug(s.Text())
+		}
+	}()
+	return f, nil
+}
+
+func writeFile(dir, name, value string) error {
+	tmp := filepath.Join(dir, "."+name)
+	if err := os.WriteFile(tmp, []byte(value), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, name))
+}
+
+// close drops the connection to the shim and stops copying its log.
+func (s *shim) close() {
+	s.client.Close()
+	if s.log != nil {
+		s.log.Close()
+	}
+}
+
+// cleanup runs the `delete` subcommand for a shim that is gone or unreachable: it removes the
+// container's runtime state and answers with the init's exit.
+func (r *Runtime) cleanup(ctx context.Context, t runtime.Task) (runtime.Exit, error) {
+	if p, err := os.ReadFile(filepath.Join(t.Bundle, binaryFile)); err == nil && len(p) > 0 {
+		t.Runtime.Path = string(p)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeouts.cleanup)
+	defer cancel()
+	cmd := r.command(ctx, t, "delete", "-bundle", t.Bundle)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	removeSocket(t.Bundle)
+	if err != nil {
+		return runtime.Exit{}, fmt.Errorf("%s delete failed: %w: %s", filepath.Base(t.Runtime.Path), err, lastLine(stderr.String()))
+	}
+	var resp task.DeleteResponse
+	if err := proto.Unmarshal(out, &resp); err != nil {
+		return runtime.Exit{}, fmt.Errorf("failed to parse shim delete answer: %w", err)
+	}
+	return runtime.Exit{Pid: resp.Pid, Status: resp.ExitStatus, Timestamp: timestamp(resp.ExitedAt)}, nil
+}
+
+// removeSocket removes the socket file a killed shim leaves behind.
+func removeSocket(bundle string) {
+	if b, err := os.ReadFile(filepath.Join(bundle, addressFile)); err == nil {
+		if p, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "unix://"); ok {
+			_ = os.Remove(p)
+		}
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// shimError converts a ttrpc error to an errdefs class.
+func shimError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return errgrpc.ToNative(err)
+}
