@@ -1,4 +1,6 @@
-package run
+// Package cio holds the FIFO stdio that corral attaches its own streams to a foreground task or exec
+// process with, as containerd's cio does for ctr.
+package cio
 
 import (
 	"context"
@@ -13,79 +15,83 @@ import (
 	"github.com/containerd/fifo"
 )
 
-// stdio is the FIFO set of a foreground task in a temporary directory. Its output FIFOs are copied
-// to corral's streams from the moment they are opened; stdin is copied once the task has started.
-type stdio struct {
+// FIFOs are the stdin, stdout and stderr FIFOs of one process in a temporary directory. The output
+// FIFOs are copied to corral's streams from the moment they are opened; stdin is copied once the
+// process has started.
+type FIFOs struct {
 	dir                   string
 	stdin, stdout, stderr io.ReadWriteCloser
 	done                  chan struct{} // closed when stdout and stderr have reached EOF
 }
 
-// openStdio creates and opens the FIFOs as containerd's cio does, without blocking for the other
-// end, so the runtime can open its ends while the task is created.
-func openStdio(ctx context.Context, stdout, stderr io.Writer) (s *stdio, retErr error) {
+// Open creates and opens the FIFOs as containerd's cio does, without blocking for the other end, so
+// the runtime can open its ends while the process is created. The output FIFOs are copied to stdout
+// and stderr.
+func Open(ctx context.Context, stdout, stderr io.Writer) (f *FIFOs, retErr error) {
 	dir, err := os.MkdirTemp("", "corral-")
 	if err != nil {
 		return nil, fmt.Errorf("failed to create fifo dir: %w", err)
 	}
-	s = &stdio{dir: dir, done: make(chan struct{})}
+	f = &FIFOs{dir: dir, done: make(chan struct{})}
 	defer func() {
 		if retErr != nil {
-			s.Close()
+			f.Close()
 		}
 	}()
 	open := func(name string, flag int) (io.ReadWriteCloser, error) {
-		f, err := fifo.OpenFifo(ctx, filepath.Join(dir, name), flag|syscall.O_CREAT|syscall.O_NONBLOCK, 0o600)
+		rwc, err := fifo.OpenFifo(ctx, filepath.Join(dir, name), flag|syscall.O_CREAT|syscall.O_NONBLOCK, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("failed to open %s fifo: %w", name, err)
 		}
-		return f, nil
+		return rwc, nil
 	}
-	if s.stdin, err = open("stdin", syscall.O_WRONLY); err != nil {
+	if f.stdin, err = open("stdin", syscall.O_WRONLY); err != nil {
 		return nil, err
 	}
-	if s.stdout, err = open("stdout", syscall.O_RDONLY); err != nil {
+	if f.stdout, err = open("stdout", syscall.O_RDONLY); err != nil {
 		return nil, err
 	}
-	if s.stderr, err = open("stderr", syscall.O_RDONLY); err != nil {
+	if f.stderr, err = open("stderr", syscall.O_RDONLY); err != nil {
 		return nil, err
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { io.Copy(stdout, s.stdout); wg.Done() }()
-	go func() { io.Copy(stderr, s.stderr); wg.Done() }()
-	go func() { wg.Wait(); close(s.done) }()
-	return s, nil
+	go func() { io.Copy(stdout, f.stdout); wg.Done() }()
+	go func() { io.Copy(stderr, f.stderr); wg.Done() }()
+	go func() { wg.Wait(); close(f.done) }()
+	return f, nil
 }
 
-// paths returns the stdin, stdout and stderr FIFO paths for Tasks.Create.
-func (s *stdio) paths() (stdin, stdout, stderr string) {
-	return filepath.Join(s.dir, "stdin"), filepath.Join(s.dir, "stdout"), filepath.Join(s.dir, "stderr")
+// Paths returns the stdin, stdout and stderr FIFO paths, as Tasks.Create and Tasks.Exec take them.
+func (f *FIFOs) Paths() (stdin, stdout, stderr string) {
+	return filepath.Join(f.dir, "stdin"), filepath.Join(f.dir, "stdout"), filepath.Join(f.dir, "stderr")
 }
 
-// copyStdin copies in to the stdin FIFO in the background; at EOF it closes the FIFO and calls closed.
-func (s *stdio) copyStdin(in io.Reader, closed func()) {
+// CopyStdin copies in to the stdin FIFO in the background; at EOF it closes the FIFO and calls closed.
+func (f *FIFOs) CopyStdin(in io.Reader, closed func()) {
 	go func() {
-		io.Copy(s.stdin, in)
-		s.stdin.Close()
+		io.Copy(f.stdin, in)
+		f.stdin.Close()
 		closed()
 	}()
 }
 
-// drain waits up to timeout for stdout and stderr to reach EOF.
-func (s *stdio) drain(timeout time.Duration) {
+// Drain waits up to timeout for stdout and stderr to reach EOF, and reports whether they did.
+func (f *FIFOs) Drain(timeout time.Duration) bool {
 	select {
-	case <-s.done:
+	case <-f.done:
+		return true
 	case <-time.After(timeout):
+		return false
 	}
 }
 
 // Close closes the FIFOs and removes their directory.
-func (s *stdio) Close() {
-	for _, f := range []io.Closer{s.stdin, s.stdout, s.stderr} {
-		if f != nil {
-			f.Close()
+func (f *FIFOs) Close() {
+	for _, c := range []io.Closer{f.stdin, f.stdout, f.stderr} {
+		if c != nil {
+			c.Close()
 		}
 	}
-	os.RemoveAll(s.dir)
+	os.RemoveAll(f.dir)
 }

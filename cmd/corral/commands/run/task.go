@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/cmd/corral/commands"
+	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
 
 // drainTimeout bounds how long corral waits for the container's output after it exits.
@@ -34,14 +35,14 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 	}
 
 	req := &tasksapi.CreateTaskRequest{ContainerID: o.id}
-	var fifos *stdio
+	var fifos *cio.FIFOs
 	if !o.detach {
 		var err error
-		if fifos, err = openStdio(ctx, o.stdout, o.stderr); err != nil {
+		if fifos, err = cio.Open(ctx, o.stdout, o.stderr); err != nil {
 			return 0, fmt.Errorf("failed to create stdio of container %s: %w", o.id, err)
 		}
 		defer fifos.Close()
-		req.Stdin, req.Stdout, req.Stderr = fifos.paths()
+		req.Stdin, req.Stdout, req.Stderr = fifos.Paths()
 	}
 	if _, err := c.Tasks.Create(ctx, req); err != nil {
 		return 0, fmt.Errorf("failed to create task %s: %w", o.id, err)
@@ -69,7 +70,7 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 	if _, err := c.Tasks.Start(ctx, &tasksapi.StartRequest{ContainerID: o.id}); err != nil {
 		return 0, fmt.Errorf("failed to start task %s: %w", o.id, err)
 	}
-	fifos.copyStdin(o.stdin, func() {
+	fifos.CopyStdin(o.stdin, func() {
 		c.Tasks.CloseIO(ctx, &tasksapi.CloseIORequest{ContainerID: o.id, Stdin: true})
 	})
 	for {
@@ -83,7 +84,7 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 			if e.err != nil {
 				return 0, fmt.Errorf("failed to wait for task %s: %w", o.id, e.err)
 			}
-			fifos.drain(drainTimeout)
+			fifos.Drain(drainTimeout)
 			return e.resp.ExitStatus, nil
 		}
 	}
