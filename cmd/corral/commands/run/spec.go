@@ -4,18 +4,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-)
 
-// defaultPath is the PATH a container gets unless --env sets one.
-const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	"github.com/corral-dev/corral/cmd/corral/commands"
+)
 
 // buildSpec returns the OCI spec of container o.id in namespace ns, modelled on containerd's default
 // Linux spec. It fails on a malformed --env, a relative --cwd or a rootfs that is not a directory.
 func buildSpec(o options, ns string) (*specs.Spec, error) {
-	env, err := mergeEnv(append([]string{defaultPath}, o.env...))
+	env, err := commands.MergeEnv([]string{commands.DefaultPath}, o.env)
 	if err != nil {
 		return nil, err
 	}
@@ -78,24 +76,4 @@ func buildSpec(o options, ns string) (*specs.Spec, error) {
 			ReadonlyPaths: []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
 		},
 	}, nil
-}
-
-// mergeEnv checks each K=V entry and lets a later entry replace an earlier one with the same key,
-// keeping the first one's position.
-func mergeEnv(entries []string) ([]string, error) {
-	var env []string
-	index := map[string]int{}
-	for _, kv := range entries {
-		k, _, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("invalid --env %q: want KEY=VALUE", kv)
-		}
-		if i, seen := index[k]; seen {
-			env[i] = kv
-			continue
-		}
-		index[k] = len(env)
-		env = append(env, kv)
-	}
-	return env, nil
 }

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/corral-dev/corral/cmd/corral/commands"
 )
 
 func TestBuildSpec(t *testing.T) {
@@ -25,12 +27,12 @@ func TestBuildSpec(t *testing.T) {
 		{
 			name:     "defaults",
 			o:        options{id: "c1", rootfs: dir},
-			wantArgs: []string{"sh"}, wantEnv: []string{defaultPath}, wantCwd: "/",
+			wantArgs: []string{"sh"}, wantEnv: []string{commands.DefaultPath}, wantCwd: "/",
 		},
 		{
 			name:     "args env cwd",
 			o:        options{id: "c1", rootfs: dir, args: []string{"ls", "-l"}, env: []string{"A=1", "B="}, cwd: "/tmp"},
-			wantArgs: []string{"ls", "-l"}, wantEnv: []string{defaultPath, "A=1", "B="}, wantCwd: "/tmp",
+			wantArgs: []string{"ls", "-l"}, wantEnv: []string{commands.DefaultPath, "A=1", "B="}, wantCwd: "/tmp",
 		},
 		{
 			name:     "env overrides PATH and earlier entries",
