@@ -1,4 +1,4 @@
-// Package tasks holds the corral tasks commands: ls, start, kill, delete and ps.
+// Package tasks holds the corral tasks commands: ls, start, kill, delete, ps, exec, pause and resume.
 package tasks
 
 import "github.com/spf13/cobra"
@@ -10,6 +10,7 @@ func Command() *cobra.Command {
 		Aliases: []string{"t"},
 		Short:   "Manage tasks, the running processes of containers",
 	}
-	cmd.AddCommand(lsCommand(), startCommand(), killCommand(), deleteCommand(), psCommand())
+	cmd.AddCommand(lsCommand(), startCommand(), killCommand(), deleteCommand(), psCommand(),
+		execCommand(), pauseCommand(), resumeCommand())
 	return cmd
 }

@@ -1,0 +1,193 @@
+package tasks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	containersapi "github.com/containerd/containerd/api/services/containers/v1"
+	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	"github.com/containerd/errdefs"
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/corral-dev/corral/cmd/corral/commands"
+	"github.com/corral-dev/corral/cmd/corral/commands/cio"
+)
+
+// drainTimeout bounds how long corral waits for an exec's output after it exits.
+const drainTimeout = 2 * time.Second
+
+// execOptions are the parsed arguments of tasks exec.
+type execOptions struct {
+	id     string // the container
+	execID string
+	args   []string
+	env    []string
+	cwd    string
+	detach bool
+
+	// The streams a foreground exec is attached to.
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func execCommand() *cobra.Command { return newExecCommand(execute) }
+
+// newExecCommand parses exec's arguments into execOptions and hands them to fn.
+func newExecCommand(fn func(*cobra.Command, execOptions) error) *cobra.Command {
+	var o execOptions
+	cmd := &cobra.Command{
+		Use:   "exec [flags] CONTAINER CMD [ARG...]",
+		Short: "Run an additional process in a running task",
+		Long: "Run an additional process in a running task. It inherits the container's process settings\n" +
+			"(env, cwd, user, capabilities, rlimits), which --env and --cwd override. In the foreground corral\n" +
+			"relays stdin, stdout and stderr, forwards SIGINT, SIGTERM and SIGHUP, and exits with the\n" +
+			"process's exit status.",
+		Args: func(_ *cobra.Command, args []string) error {
+			switch len(args) {
+			case 0:
+				return errors.New("missing container ID")
+			case 1:
+				return errors.New("missing command")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.id, o.args = args[0], args[1:]
+			if o.execID == "" {
+				o.execID = newExecID()
+			}
+			return fn(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.SetInterspersed(false) // flags after CONTAINER belong to the command
+	f.StringVar(&o.execID, "exec-id", "", "exec process `ID` (default: exec-<8 random hex digits>)")
+	f.StringArrayVar(&o.env, "env", nil, "set an environment variable `K=V` (repeatable)")
+	f.StringVar(&o.cwd, "cwd", "", "working `DIR` (default: the container's)")
+	f.BoolVarP(&o.detach, "detach", "d", false, "start the process in the background, its stdio on /dev/null")
+	return cmd
+}
+
+// newExecID returns "exec-" and 8 random hex digits.
+func newExecID() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return "exec-" + hex.EncodeToString(b)
+}
+
+// execute runs the exec; a nonzero exit status becomes an ExitError.
+func execute(cmd *cobra.Command, o execOptions) error {
+	client, err := commands.NewClient(cmd)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	o.stdin, o.stdout, o.stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	status, err := runExec(cmd.Context(), client, o)
+	if err != nil {
+		return err
+	}
+	if status != 0 {
+		return &commands.ExitError{Status: int(status)}
+	}
+	return nil
+}
+
+// runExec creates the exec process from its container's spec and starts it. Detached, it returns
+// once started and leaves the exec for the task to keep. In the foreground it relays stdio and
+// signals, deletes the exec once it exits and returns its exit status. An exec that fails to start
+// is deleted either way.
+func runExec(ctx context.Context, c *commands.Client, o execOptions) (status uint32, retErr error) {
+	resp, err := c.Containers.Get(ctx, &containersapi.GetContainerRequest{ID: o.id})
+	if err != nil {
+		return 0, fmt.Errorf("failed to get container %s: %w", o.id, err)
+	}
+	p, err := execProcess(o, resp.Container.GetSpec())
+	if err != nil {
+		return 0, err
+	}
+	value, err := json.Marshal(p)
+	if err != nil {
+		return 0, fmt.Errorf("failed to encode process of exec %s: %w", o.execID, err)
+	}
+	req := &tasksapi.ExecProcessRequest{ContainerID: o.id, ExecID: o.execID, Spec: &anypb.Any{TypeUrl: processTypeURL, Value: value}}
+	var fifos *cio.FIFOs
+	if !o.detach {
+		if fifos, err = cio.Open(ctx, o.stdout, o.stderr); err != nil {
+			return 0, fmt.Errorf("failed to create stdio of exec %s: %w", o.execID, err)
+		}
+		defer fifos.Close()
+		req.Stdin, req.Stdout, req.Stderr = fifos.Paths()
+	}
+	if _, err := c.Tasks.Exec(ctx, req); err != nil {
+		return 0, fmt.Errorf("failed to exec %s in task %s: %w", o.execID, o.id, err)
+	}
+	start := func() error {
+		if _, err := c.Tasks.Start(ctx, &tasksapi.StartRequest{ContainerID: o.id, ExecID: o.execID}); err != nil {
+			return fmt.Errorf("failed to start exec %s in task %s: %w", o.execID, o.id, err)
+		}
+		return nil
+	}
+	if o.detach {
+		if err := start(); err != nil {
+			return 0, errors.Join(err, deleteExec(ctx, c, o))
+		}
+		return 0, nil
+	}
+	defer func() { retErr = errors.Join(retErr, deleteExec(ctx, c, o)) }()
+
+	waitCtx, cancelWait := context.WithCancel(ctx)
+	defer cancelWait()
+	type exit struct {
+		resp *tasksapi.WaitResponse
+		err  error
+	}
+	exitc := make(chan exit, 1)
+	go func() {
+		resp, err := c.Tasks.Wait(waitCtx, &tasksapi.WaitRequest{ContainerID: o.id, ExecID: o.execID})
+		exitc <- exit{resp, err}
+	}()
+	sigc := make(chan os.Signal, 16)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigc)
+	if err := start(); err != nil {
+		return 0, err
+	}
+	fifos.CopyStdin(o.stdin, func() {
+		c.Tasks.CloseIO(ctx, &tasksapi.CloseIORequest{ContainerID: o.id, ExecID: o.execID, Stdin: true})
+	})
+	for {
+		select {
+		case s := <-sigc:
+			req := &tasksapi.KillRequest{ContainerID: o.id, ExecID: o.execID, Signal: uint32(s.(syscall.Signal))}
+			if _, err := c.Tasks.Kill(ctx, req); err != nil && !errdefs.IsNotFound(err) {
+				fmt.Fprintf(o.stderr, "corral: failed to forward %v to exec %s: %v\n", s, o.execID, err)
+			}
+		case e := <-exitc:
+			if e.err != nil {
+				return 0, fmt.Errorf("failed to wait for exec %s in task %s: %w", o.execID, o.id, e.err)
+			}
+			fifos.Drain(drainTimeout)
+			return e.resp.ExitStatus, nil
+		}
+	}
+}
+
+// deleteExec deletes the exec process, even when ctx is cancelled; one already gone is no error.
+func deleteExec(ctx context.Context, c *commands.Client, o execOptions) error {
+	req := &tasksapi.DeleteProcessRequest{ContainerID: o.id, ExecID: o.execID}
+	if _, err := c.Tasks.DeleteProcess(context.WithoutCancel(ctx), req); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("failed to delete exec %s in task %s: %w", o.execID, o.id, err)
+	}
+	return nil
+}
