@@ -13,7 +13,7 @@ help: ## list targets
 
 build: ## build bin/corrald, bin/corral, bin/corral-shim
 	@mkdir -p bin
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o bin/ ./cmd/...
 
 setup: ## install Debian packages and Go modules (root, Debian 12)
 	contrib/setup.sh

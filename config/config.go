@@ -48,8 +48,17 @@ type GRPC struct {
 
 // TTRPC configures the events endpoint for shim v2 binaries.
 type TTRPC struct {
-	// Address is the unix socket path passed to shims as TTRPC_ADDRESS. Default /run/corral/corrald-ttrpc.sock.
+	// Address is the unix socket path passed to shims as TTRPC_ADDRESS. Empty means the gRPC
+	// address plus ".ttrpc", as containerd does.
 	Address string `toml:"address"`
+}
+
+// TTRPCAddress is the events socket for shim v2 binaries.
+func (c *Config) TTRPCAddress() string {
+	if c.TTRPC.Address != "" {
+		return c.TTRPC.Address
+	}
+	return c.GRPC.Address + ".ttrpc"
 }
 
 // Runtime is one [runtimes.NAME] table.
@@ -103,7 +112,6 @@ func Default() *Config {
 		State:    "/run/corral",
 		LogLevel: "info",
 		GRPC:     GRPC{Address: "/run/corral/corrald.sock"},
-		TTRPC:    TTRPC{Address: "/run/corral/corrald-ttrpc.sock"},
 		Timeouts: Timeouts{
 			RuntimeCreate: Duration{60 * time.Second},
 			RuntimeCall:   Duration{30 * time.Second},
@@ -162,7 +170,7 @@ func (c *Config) Validate() error {
 	if c.Version != 1 {
 		return fmt.Errorf("unsupported config version %d (accepted: 1): %w", c.Version, errdefs.ErrInvalidArgument)
 	}
-	for k, v := range map[string]string{"root": c.Root, "state": c.State, "grpc.address": c.GRPC.Address, "ttrpc.address": c.TTRPC.Address} {
+	for k, v := range map[string]string{"root": c.Root, "state": c.State, "grpc.address": c.GRPC.Address, "ttrpc.address": c.TTRPCAddress()} {
 		if !strings.HasPrefix(v, "/") {
 			return fmt.Errorf("%s must be an absolute path, got %q: %w", k, v, errdefs.ErrInvalidArgument)
 		}

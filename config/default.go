@@ -23,7 +23,8 @@ address = "/run/corral/corrald.sock"
 
 [ttrpc]
 # Unix socket where shim v2 binaries publish events (passed to them as TTRPC_ADDRESS).
-address = "/run/corral/corrald-ttrpc.sock"
+# Empty means the gRPC address plus ".ttrpc".
+address = ""
 
 [timeouts]
 # Keeper start-up plus "<runtime> create".

@@ -8,10 +8,10 @@ export LC_ALL=C # EPOCHREALTIME and awk must agree on the decimal point
 cd "$(dirname "$0")/.."
 N=${BENCH_ITERATIONS:-20} WARMUP=${BENCH_WARMUP:-2} SHIMS=${BENCH_CONTAINERS:-5} IDLE=${BENCH_IDLE:-5}
 [ "$(id -u)" = 0 ] || { echo "bench.sh: must run as root" >&2; exit 1; }
-for c in runc jq pgrep; do command -v $c >/dev/null || { echo "bench.sh: $c not found" >&2; exit 1; }; done
+for c in runc jq pgrep ctr containerd containerd-shim-runc-v2; do command -v $c >/dev/null || { echo "bench.sh: $c not found" >&2; exit 1; }; done
 
 tmp=$(mktemp -d /tmp/corral-bench.XXXXXX)
-sock=$tmp/corrald.sock daemon=
+sock=$tmp/corrald.sock daemon= ctd=
 corral() { bin/corral --address "$sock" "$@"; }
 remove() { # remove ID: kill the task, then delete the container once the task has stopped
 	corral tasks kill -s KILL "$1" || true
@@ -25,6 +25,7 @@ cleanup() {
 		for id in $(corral containers ls 2>/dev/null | awk 'NR > 1 { print $1 }'); do remove "$id" >/dev/null 2>&1; done
 	fi
 	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+	[ -n "$ctd" ] && kill "$ctd" 2>/dev/null && wait "$ctd" 2>/dev/null
 	for pid in $(pgrep -f "corral-shim keep $tmp/"); do kill -KILL "$pid"; done # keepers left behind, if any
 	for id in $(runc --root "$tmp/runc" list -q 2>/dev/null); do runc --root "$tmp/runc" delete -f "$id"; done
 	rm -rf "$tmp"
@@ -85,7 +86,31 @@ shim_rss=$(mean <"$tmp/rss") shim_pss=$([ -s "$tmp/pss" ] && mean <"$tmp/pss" ||
 for k in $(seq "$SHIMS"); do remove "bench-d$k"; done
 [ -z "$(corral containers ls | awk 'NR > 1')" ] || { echo "bench.sh: containers left behind" >&2; exit 1; }
 
-# 3. corrald's RSS once idle again, with no containers, after the work above.
+# 3. ctr run --rm through the same shim v2 (containerd-shim-runc-v2), corrald vs containerd, paired.
+cat >"$tmp/containerd.toml" <<TOML
+version = 2
+root = "$tmp/ctd-root"
+state = "$tmp/ctd-state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$tmp/containerd.sock"
+[ttrpc]
+  address = "$tmp/containerd.sock.ttrpc"
+TOML
+containerd --config "$tmp/containerd.toml" >"$tmp/containerd.log" 2>&1 &
+ctd=$!
+for _ in $(seq 100); do [ -S "$tmp/containerd.sock" ] && break; sleep 0.1; done
+[ -S "$tmp/containerd.sock" ] || { echo "bench.sh: containerd did not start:" >&2; cat "$tmp/containerd.log" >&2; exit 1; }
+ctr_run() { sample "$1" "$3" ctr --address "$2" run --rm --rootfs "$tmp/rootfs" "bench-v$3" /bin/true; }
+for i in $(seq $((1 - WARMUP)) "$N"); do
+	if [ $((i % 2)) = 0 ]; then ctr_run v2corral "$sock" "$i"; ctr_run v2containerd "$tmp/containerd.sock" "$i"
+	else ctr_run v2containerd "$tmp/containerd.sock" "$i"; ctr_run v2corral "$sock" "$i"; fi
+done
+v_mean=$(ms v2corral | mean) v_median=$(ms v2corral | median)
+d_mean=$(ms v2containerd | mean) d_median=$(ms v2containerd | median)
+v_ratio=$(awk -v c="$v_mean" -v r="$d_mean" 'BEGIN { printf "%.2f", c / r }')
+
+# 4. corrald's RSS once idle again, with no containers, after the work above.
 sleep "$IDLE"
 idle_rss=$(mib /proc/$daemon/status VmRSS)
 
@@ -96,6 +121,9 @@ printf '%-36s %-32s %-7s %s\n' FIGURE VALUE STATUS GOAL \
 	"corral run --rm /bin/true" "mean $c_mean ms, median $c_median ms" "" "" \
 	"runc run /bin/true" "mean $r_mean ms, median $r_median ms" "" "" \
 	"ratio corral/runc (of means)" "$ratio" "$(goal "$ratio" 1.3)" "≤ 1.3" \
+	"ctr run --rm via corrald, shim v2" "mean $v_mean ms, median $v_median ms" "" "" \
+	"ctr run --rm via containerd, shim v2" "mean $d_mean ms, median $d_median ms" "" "" \
+	"ratio corrald/containerd (of means)" "$v_ratio" "$(goal "$v_ratio" 0.8)" "≤ 0.8" \
 	"corral-shim keeper RSS (mean of $SHIMS)" "$shim_rss MiB (PSS $shim_pss MiB)" "$(goal "$shim_rss" 4)" "≤ 4 MiB" \
 	"corrald RSS, idle ${IDLE}s after start" "$fresh_rss MiB" "$(goal "$fresh_rss" 20)" "≤ 20 MiB" \
 	"corrald RSS, idle ${IDLE}s after the runs" "$idle_rss MiB" "$(goal "$idle_rss" 20)" "≤ 20 MiB" | sed 's/ *$//'

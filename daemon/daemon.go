@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	ex := events.NewExchange()
 	shimv2 := v2.New(v2.Opts{
 		GRPCAddress:    cfg.GRPC.Address,
-		TTRPCAddress:   cfg.TTRPC.Address,
+		TTRPCAddress:   cfg.TTRPCAddress(),
 		Self:           self(),
 		CreateTimeout:  cfg.Timeouts.RuntimeCreate.Duration,
 		CallTimeout:    cfg.Timeouts.RuntimeCall.Duration,
@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 		return nil, err
 	}
 	eventsttrpc.RegisterTTRPCEventsService(tsrv, shimv2)
-	tln, err := listen(cfg.TTRPC.Address, 0o600)
+	tln, err := listen(cfg.TTRPCAddress(), 0o600)
 	if err != nil {
 		return nil, err
 	}

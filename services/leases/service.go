@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	leasesapi "github.com/containerd/containerd/api/services/leases/v1"
 	"github.com/containerd/errdefs"
@@ -58,7 +59,7 @@ func (s *Service) Create(ctx context.Context, r *leasesapi.CreateRequest) (*leas
 		_, _ = rand.Read(b)
 		id = hex.EncodeToString(b)
 	}
-	if err := store.ValidateID("lease", id); err != nil {
+	if err := validateLeaseID(id); err != nil {
 		return nil, services.ToGRPC(err)
 	}
 	l := &leasesapi.Lease{ID: id, CreatedAt: timestamppb.Now(), Labels: r.Labels}
@@ -146,4 +147,13 @@ func (s *Service) editResources(ctx context.Context, id string, res *leasesapi.R
 	}
 	b, _ := proto.Marshal(&leasesapi.ListResourcesResponse{Resources: out})
 	return s.Store.Set(ns, resources, id, b)
+}
+
+// validateLeaseID accepts what containerd's clients generate (ctr: "<nanos>-<base64url>", which may
+// end in '-'): up to 255 printable characters without '/'.
+func validateLeaseID(id string) error {
+	if id == "" || len(id) > 255 || strings.ContainsAny(id, "/\\") || strings.IndexFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return fmt.Errorf("lease id %q is invalid: use 1 to 255 printable characters other than '/': %w", id, errdefs.ErrInvalidArgument)
+	}
+	return nil
 }
