@@ -51,6 +51,8 @@ type keeper struct {
 	srv   *server
 	r     *reaper
 	initC chan runc.Exit
+	// killAll is set when the container's processes survive its init (no pid namespace of its own).
+	killAll bool
 }
 
 func create(ctx context.Context, dir string, c *Config) (_ uint32, _ *keeper, retErr error) {
@@ -63,9 +65,14 @@ func create(ctx context.Context, dir string, c *Config) (_ uint32, _ *keeper, re
 	k := &keeper{dir: dir, c: c, rt: Runtime(dir, c), r: newReaper(), init: &process{done: make(chan struct{})}}
 	k.procs.m = map[string]*process{"": k.init}
 	runc.Monitor = k.r
-	uid, gid, err := processUser(c.Bundle)
+	spec, err := readSpec(c.Bundle)
 	if err != nil {
 		return 0, nil, err
+	}
+	k.killAll = sharesHostPIDs(spec)
+	var uid, gid int
+	if spec.Process != nil {
+		uid, gid = int(spec.Process.User.UID), int(spec.Process.User.GID)
 	}
 	if k.init.io, err = newStdio(ctx, c, uid, gid); err != nil {
 		return 0, nil, fmt.Errorf("failed to set up stdio: %w", err)
@@ -108,8 +115,10 @@ func (k *keeper) keep(ctx context.Context, pid uint32) error {
 	go k.srv.serve(ctx)
 	e := <-k.initC
 	exited := time.Now()
-	if err := k.rt.Kill(ctx, k.c.ID, int(unix.SIGKILL), &runc.KillOpts{All: true}); err != nil {
-		log.G(ctx).WithError(err).Debug("kill --all after init exit")
+	if k.killAll {
+		if err := k.rt.Kill(ctx, k.c.ID, int(unix.SIGKILL), &runc.KillOpts{All: true}); err != nil {
+			log.G(ctx).WithError(err).Debug("kill --all after init exit")
+		}
 	}
 	k.init.io.drain(k.c.IODrain)
 	k.waitExecs()
@@ -145,19 +154,30 @@ func (k *keeper) waitExecs() {
 	}
 }
 
-func processUser(bundle string) (int, int, error) {
+func readSpec(bundle string) (*specs.Spec, error) {
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	var s specs.Spec
 	if err := json.Unmarshal(b, &s); err != nil {
-		return 0, 0, fmt.Errorf("failed to parse %s: %w", filepath.Join(bundle, "config.json"), err)
+		return nil, fmt.Errorf("failed to parse %s: %w", filepath.Join(bundle, "config.json"), err)
 	}
-	if s.Process == nil {
-		return 0, 0, nil
+	return &s, nil
+}
+
+// sharesHostPIDs reports whether the container has no pid namespace of its own, so its other
+// processes outlive its init unless killed (with one, the kernel kills them with the init).
+func sharesHostPIDs(s *specs.Spec) bool {
+	if s.Linux == nil {
+		return true
 	}
-	return int(s.Process.User.UID), int(s.Process.User.GID), nil
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.PIDNamespace {
+			return ns.Path != ""
+		}
+	}
+	return true
 }
 
 func sendReport(out *os.File, r report) error {

@@ -255,7 +255,10 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 		_, _ = shim.Wait(ctx, dir, r.socket(t), "")
 		shim.KillKeeper(dir)
 	}
-	if err := rc.Delete(ctx, t.ID, &runc.DeleteOpts{Force: true}); err != nil && stateExists(dir, t.ID) {
+	// The keeper deletes the runtime's state before it records the exit: delete only what is left.
+	if !stateExists(dir, t.ID) {
+		// nothing to delete
+	} else if err := rc.Delete(ctx, t.ID, &runc.DeleteOpts{Force: true}); err != nil && stateExists(dir, t.ID) {
 		return fmt.Errorf("failed to delete runtime state of %s: %w", t.ID, shim.RuntimeError(err, filepath.Join(dir, shim.RuntimeLog), 0))
 	}
 	_ = os.Remove(r.socket(t))
@@ -265,7 +268,8 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	return nil
 }
 
+// stateExists reports whether the runtime keeps any state in the container's --root.
 func stateExists(dir, id string) bool {
-	_, err := os.Stat(filepath.Join(dir, shim.RuntimeRoot, id))
-	return err == nil
+	entries, err := os.ReadDir(filepath.Join(dir, shim.RuntimeRoot))
+	return err == nil && len(entries) > 0
 }
