@@ -42,7 +42,7 @@ func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 			_, _ = r.cleanup(ctx, o.Task)
 		}
 	}()
-	resp, err := s.task.create(ctx, &task.CreateTaskRequest{ID: o.ID, Bundle: o.Bundle, Terminal: o.Terminal,
+	resp, err := rpc[task.CreateTaskResponse](ctx, s.task, "Create", &task.CreateTaskRequest{ID: o.ID, Bundle: o.Bundle, Terminal: o.Terminal,
 		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Options: o.Options})
 	if err != nil {
 		return 0, err
@@ -70,7 +70,7 @@ func (r *Runtime) reconnect(ctx context.Context, t runtime.Task) (*shim, error) 
 		logf.Close()
 		return nil, err
 	}
-	if _, err := s.task.connect(ctx, &task.ConnectRequest{ID: t.ID}); err != nil {
+	if _, err := rpc[task.ConnectResponse](ctx, s.task, "Connect", &task.ConnectRequest{ID: t.ID}); err != nil {
 		s.close()
 		return nil, fmt.Errorf("shim of task %s does not answer: %w", t.ID, err)
 	}
@@ -91,7 +91,7 @@ func (r *Runtime) call(ctx context.Context, t runtime.Task, f func(context.Conte
 // Start starts the init or a created exec.
 func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (pid uint32, err error) {
 	err = r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
-		resp, err := c.start(ctx, &task.StartRequest{ID: t.ID, ExecID: execID})
+		resp, err := rpc[task.StartResponse](ctx, c, "Start", &task.StartRequest{ID: t.ID, ExecID: execID})
 		pid = resp.GetPid()
 		return err
 	})
@@ -121,7 +121,7 @@ func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runt
 	}
 	waited := make(chan result, 1)
 	go func() {
-		resp, err := s.task.wait(ctx, &task.WaitRequest{ID: t.ID, ExecID: execID}) // no deadline: it lasts as long as the process
+		resp, err := rpc[task.WaitResponse](ctx, s.task, "Wait", &task.WaitRequest{ID: t.ID, ExecID: execID}) // no deadline: it lasts as long as the process
 		waited <- result{resp, err}
 	}()
 	n := r.note(key(t) + "/" + execID)
@@ -168,7 +168,7 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeouts.call)
 	defer cancel()
-	if _, err := s.task.delete(cctx, &task.DeleteRequest{ID: t.ID}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+	if _, err := rpc[task.DeleteResponse](cctx, s.task, "Delete", &task.DeleteRequest{ID: t.ID}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 		return fmt.Errorf("failed to delete task %s in its shim: %w", t.ID, err)
 	}
 	r.shutdown(cctx, t, s)
@@ -191,7 +191,7 @@ var states = map[apitask.Status]runtime.State{
 // Status asks the shim for the init's state.
 func (r *Runtime) Status(ctx context.Context, t runtime.Task) (st runtime.Status, err error) {
 	err = r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
-		resp, err := c.state(ctx, &task.StateRequest{ID: t.ID})
+		resp, err := rpc[task.StateResponse](ctx, c, "State", &task.StateRequest{ID: t.ID})
 		if err == nil {
 			st = runtime.Status{Pid: resp.Pid, State: states[resp.Status]}
 			if st.State == "" {
@@ -206,7 +206,7 @@ func (r *Runtime) Status(ctx context.Context, t runtime.Task) (st runtime.Status
 // Pids lists the container's processes.
 func (r *Runtime) Pids(ctx context.Context, t runtime.Task) (ps []runtime.Process, err error) {
 	err = r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
-		resp, err := c.pids(ctx, &task.PidsRequest{ID: t.ID})
+		resp, err := rpc[task.PidsResponse](ctx, c, "Pids", &task.PidsRequest{ID: t.ID})
 		for _, p := range resp.GetProcesses() {
 			ps = append(ps, runtime.Process{Pid: p.Pid})
 		}
@@ -243,7 +243,7 @@ func (r *Runtime) Update(ctx context.Context, t runtime.Task, res *specs.LinuxRe
 // Stats returns the shim's metrics for the container.
 func (r *Runtime) Stats(ctx context.Context, t runtime.Task) (stats *anypb.Any, err error) {
 	err = r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
-		resp, err := c.stats(ctx, &task.StatsRequest{ID: t.ID})
+		resp, err := rpc[task.StatsResponse](ctx, c, "Stats", &task.StatsRequest{ID: t.ID})
 		stats = resp.GetStats()
 		return err
 	})
@@ -271,7 +271,7 @@ func (r *Runtime) DeleteExec(ctx context.Context, t runtime.Task, execID string)
 	delete(r.exits, key(t)+"/"+execID)
 	r.mu.Unlock()
 	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
-		_, err := c.delete(ctx, &task.DeleteRequest{ID: t.ID, ExecID: execID})
+		_, err := rpc[task.DeleteResponse](ctx, c, "Delete", &task.DeleteRequest{ID: t.ID, ExecID: execID})
 		return err
 	})
 }
