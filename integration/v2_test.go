@@ -58,6 +58,9 @@ func TestV2Execs(t *testing.T) {
 			t.Fatalf("exec %d: exit %d, want %d: %s", i, r.code, i%7, r.stderr)
 		}
 	}
+	if out := d.ctr("tasks", "metrics", "ex").must(t); !strings.Contains(out, "pids.current") {
+		t.Errorf("ctr t metrics shows no cgroup metrics:\n%s", out)
+	}
 	d.corral("tasks", "kill", "-s", "KILL", "ex").must(t)
 	if got := d.wait(t, "ex"); got != 137 {
 		t.Errorf("exit %d, want 137", got)
