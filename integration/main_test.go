@@ -316,3 +316,21 @@ func (b *background) exitCode(t *testing.T) int {
 		return -1
 	}
 }
+
+// corralIn is corral with stdin as its standard input.
+func (d *daemon) corralIn(stdin string, args ...string) result {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, filepath.Join(bins, "corral"), append([]string{"--address", d.Address()}, args...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		d.t.Fatalf("corral %v: %v", args, err)
+	}
+	return r
+}
