@@ -4,14 +4,11 @@ package v1
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -30,9 +27,7 @@ type Runtime struct {
 	createTimeout time.Duration
 	callTimeout   time.Duration
 	ioDrain       time.Duration
-
-	mu    sync.Mutex
-	execs map[string]runtime.ExecOpts // created, not yet started, by namespace/id/exec
+	execs         shim.Execs // created, not yet started
 }
 
 var _ runtime.Ops = (*Runtime)(nil)
@@ -55,48 +50,36 @@ func New(o Opts) *Runtime {
 		createTimeout: o.CreateTimeout,
 		callTimeout:   o.CallTimeout,
 		ioDrain:       o.IODrain,
-		execs:         map[string]runtime.ExecOpts{},
 	}
 }
 
 // Detect accepts every name but lcr: shim v1 is the catch-all family, queried last.
 func (*Runtime) Detect(name string) bool { return name != "" && !strings.EqualFold(name, "lcr") }
 
-func (r *Runtime) workDir(t runtime.Task) string { return filepath.Join(r.state, t.Namespace, t.ID) }
-
-// socket keeps unix socket paths short whatever the id: <state>/s/<hash>.
-func (r *Runtime) socket(t runtime.Task) string {
-	h := sha256.Sum256([]byte(t.Namespace + "/" + t.ID))
-	return filepath.Join(r.state, "s", hex.EncodeToString(h[:12])+".sock")
+// client is corrald's side of the task's keeper.
+func (r *Runtime) client(t runtime.Task) *shim.Client {
+	return shim.NewClient(r.state, t.Namespace, t.ID, r.callTimeout)
 }
+
+func (r *Runtime) workDir(t runtime.Task) string { return r.client(t).Dir }
 
 // Create writes the keeper's config to a fresh work dir and starts the keeper, which runs
 // `<runtime> create`. On failure nothing is left behind.
 func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, retErr error) {
-	dir := r.workDir(o.Task)
-	if err := os.MkdirAll(filepath.Dir(dir), 0o711); err != nil {
-		return 0, err
-	}
-	if err := os.MkdirAll(filepath.Join(r.state, "s"), 0o700); err != nil {
-		return 0, err
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return 0, fmt.Errorf("work dir %s: %w", dir, errdefs.ErrAlreadyExists)
-		}
+	kc := r.client(o.Task)
+	dir := kc.Dir
+	if err := kc.MakeWorkDir(); err != nil {
 		return 0, err
 	}
 	defer func() {
 		if retErr != nil {
-			shim.KillKeeper(dir)
-			_ = os.RemoveAll(dir)
-			_ = os.Remove(r.socket(o.Task))
+			_ = kc.Remove()
 		}
 	}()
 	c := &shim.Config{
 		Namespace: o.Namespace, ID: o.ID, Bundle: o.Bundle,
 		Binary: o.Runtime.Path, Args: o.Runtime.Args,
-		Socket: r.socket(o.Task),
+		Socket: kc.Socket,
 		Stdin:  o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,
 		CreateTimeout: r.createTimeout, IODrain: r.ioDrain,
 	}
@@ -150,7 +133,7 @@ func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (uin
 // Kill runs `<runtime> kill [--all]`, or has the keeper signal an exec.
 func (r *Runtime) Kill(ctx context.Context, t runtime.Task, o runtime.KillOpts) error {
 	if o.ExecID != "" {
-		_, err := r.keeper(ctx, t, shim.Request{Op: shim.OpKill, ExecID: o.ExecID, Signal: int(o.Signal)})
+		_, err := r.client(t).Call(ctx, shim.Request{Op: shim.OpKill, ExecID: o.ExecID, Signal: int(o.Signal)})
 		return err
 	}
 	return r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) error {
@@ -209,7 +192,7 @@ func (r *Runtime) Status(ctx context.Context, t runtime.Task) (runtime.Status, e
 
 // Wait returns the exit the keeper recorded, waiting for it if the process still runs.
 func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runtime.Exit, error) {
-	e, err := shim.Wait(ctx, r.workDir(t), r.socket(t), execID)
+	e, err := r.client(t).Wait(ctx, execID)
 	if err != nil {
 		return runtime.Exit{}, fmt.Errorf("failed to wait for task %s: %w", t.ID, err)
 	}
@@ -218,31 +201,17 @@ func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runt
 
 // CloseIO closes the stdin of the init or of an exec through the keeper.
 func (r *Runtime) CloseIO(ctx context.Context, t runtime.Task, execID string) error {
-	if _, err := r.keeper(ctx, t, shim.Request{Op: shim.OpCloseStdin, ExecID: execID}); err != nil {
-		if _, xerr := shim.ReadExit(r.workDir(t)); xerr == nil {
-			return nil // the container is gone, and so is its stdin
-		}
-		return fmt.Errorf("failed to close stdin of %s: %w", t.ID, err)
-	}
-	return nil
-}
-
-// keeper sends one request to the task's keeper with the call timeout.
-func (r *Runtime) keeper(ctx context.Context, t runtime.Task, req shim.Request) (shim.Exit, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
-	defer cancel()
-	return shim.Call(ctx, r.socket(t), req)
+	return r.client(t).CloseStdin(ctx, execID)
 }
 
 // Delete forces the container down, lets its keeper record the exit, then removes the runtime's
 // state and the work dir. It is idempotent.
 func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
-	dir := r.workDir(t)
+	kc := r.client(t)
+	dir := kc.Dir
 	c, err := shim.ReadConfig(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		_ = os.RemoveAll(dir)
-		_ = os.Remove(r.socket(t))
-		return nil
+		return kc.Remove()
 	}
 	if err != nil {
 		return err
@@ -252,7 +221,7 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	rc := shim.Runtime(dir, c)
 	if shim.Alive(dir) {
 		_ = rc.Kill(ctx, t.ID, 9, &runc.KillOpts{All: true})
-		_, _ = shim.Wait(ctx, dir, r.socket(t), "")
+		_, _ = kc.Wait(ctx, "")
 		shim.KillKeeper(dir)
 	}
 	// The keeper deletes the runtime's state before it records the exit: delete only what is left.
@@ -261,8 +230,7 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	} else if err := rc.Delete(ctx, t.ID, &runc.DeleteOpts{Force: true}); err != nil && stateExists(dir, t.ID) {
 		return fmt.Errorf("failed to delete runtime state of %s: %w", t.ID, shim.RuntimeError(err, filepath.Join(dir, shim.RuntimeLog), 0))
 	}
-	_ = os.Remove(r.socket(t))
-	if err := os.RemoveAll(dir); err != nil {
+	if err := kc.Remove(); err != nil {
 		return fmt.Errorf("failed to remove work dir of %s: %w", t.ID, err)
 	}
 	return nil
