@@ -22,6 +22,16 @@ const (
 	RuntimeLog  = "log.json"  // runc --log, JSON lines
 	ShimLog     = "shim.log"  // the keeper's own log
 	RuntimeRoot = "runc"      // per-container runc --root
+	LXCPath     = "lxc"       // the lxc driver's lxcpath: <name>/config is the container's LXC config
+	LXCLog      = "lxc.log"   // LXC's log, errors only
+)
+
+// Drivers of a keeper: what runs the container.
+const (
+	// DriverRunc runs Config.Binary, a runc-compatible runtime; it is the default ("").
+	DriverRunc = ""
+	// DriverLXC runs stock LXC: lxc-execute at start, lxc-attach for execs.
+	DriverLXC = "lxc"
 )
 
 // Config tells a keeper what to run. corrald writes it to ConfigFile in the work dir.
@@ -37,9 +47,26 @@ type Config struct {
 	Stdin  string `json:"stdin,omitempty"`
 	Stdout string `json:"stdout,omitempty"`
 	Stderr string `json:"stderr,omitempty"`
-	// CreateTimeout bounds `<runtime> create`; IODrain bounds the stdio drain after exit.
+	// CreateTimeout bounds `<runtime> create` (lxc: the start of the container, or of an exec);
+	// IODrain bounds the stdio drain after exit.
 	CreateTimeout time.Duration `json:"create_timeout"`
 	IODrain       time.Duration `json:"io_drain"`
+	// Driver is DriverRunc or DriverLXC.
+	Driver string `json:"driver,omitempty"`
+	// LXC configures DriverLXC.
+	LXC *LXCConfig `json:"lxc,omitempty"`
+}
+
+// LXCConfig is what DriverLXC runs: lxc-execute of the container Name, whose config is
+// <work dir>/LXCPath/<Name>/config, with Args as its command.
+type LXCConfig struct {
+	Name string   `json:"name"`
+	Args []string `json:"args"`
+	// Tools is the directory of the lxc-* tools.
+	Tools string `json:"tools"`
+	// Cgroup is the container's cgroup directory, relative to the hierarchy roots
+	// (lxc.cgroup.dir.container); LXC's monitor is in Cgroup + lcr.MonitorSuffix.
+	Cgroup string `json:"cgroup"`
 }
 
 // WriteConfig stores c in the work dir dir.

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	runc "github.com/containerd/go-runc"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,8 +37,12 @@ func (ps *processes) get(id string) (*process, error) {
 
 // serve answers one request.
 func (k *keeper) serve(ctx context.Context, req Request) (Exit, error) {
-	if req.Op == OpExec {
+	switch req.Op {
+	case OpExec:
 		pid, err := k.exec(ctx, req)
+		return Exit{Pid: uint32(pid)}, err
+	case OpStart:
+		pid, err := k.drv.start(ctx)
 		return Exit{Pid: uint32(pid)}, err
 	}
 	p, err := k.procs.get(req.ExecID)
@@ -59,12 +62,10 @@ func (k *keeper) serve(ctx context.Context, req Request) (Exit, error) {
 		p.io.closeStdin()
 		return Exit{}, nil
 	case OpKill:
-		select {
-		case <-p.done:
-			return Exit{}, fmt.Errorf("process %q already finished", req.ExecID)
-		default:
+		if req.ExecID == "" {
+			return Exit{}, k.drv.kill(ctx, req)
 		}
-		return Exit{}, unix.Kill(p.pid, unix.Signal(req.Signal))
+		return Exit{}, signalProcess(p, req.ExecID, req.Signal)
 	case OpDeleteExec:
 		select {
 		case <-p.done:
@@ -79,7 +80,7 @@ func (k *keeper) serve(ctx context.Context, req Request) (Exit, error) {
 	return Exit{}, fmt.Errorf("unknown request %q", req.Op)
 }
 
-// exec runs `<runtime> exec --detach` for an additional process and watches its exit.
+// exec starts an additional process through the driver and watches its exit.
 func (k *keeper) exec(ctx context.Context, req Request) (int, error) {
 	if req.ExecID == "" || req.Process == nil {
 		return 0, fmt.Errorf("exec needs an id and a process")
@@ -99,23 +100,13 @@ func (k *keeper) exec(ctx context.Context, req Request) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, k.c.CreateTimeout)
-	defer cancel()
-	logPath := filepath.Join(k.dir, RuntimeLog)
-	from := LogSize(logPath)
-	pidFile := filepath.Join(dir, "pid")
-	if err := k.rt.Exec(cctx, k.c.ID, *req.Process, &runc.ExecOpts{PidFile: pidFile, IO: sio.rio, Detach: true}); err != nil {
-		sio.drain(0)
-		os.RemoveAll(dir)
-		return 0, RuntimeError(err, logPath, from)
-	}
-	pid, err := runc.ReadPidFile(pidFile)
+	pid, exited, err := k.drv.exec(ctx, req, sio, dir)
 	if err != nil {
 		sio.drain(0)
+		os.RemoveAll(dir)
 		return 0, err
 	}
 	p := &process{pid: pid, io: sio, done: make(chan struct{})}
-	exited := k.r.waitPid(pid)
 	k.procs.mu.Lock()
 	k.procs.m[req.ExecID] = p
 	k.procs.mu.Unlock()
@@ -127,4 +118,17 @@ func (k *keeper) exec(ctx context.Context, req Request) (int, error) {
 		close(p.done)
 	}()
 	return pid, nil
+}
+
+// signalProcess sends sig to p, the process id, unless it has finished.
+func signalProcess(p *process, id string, sig int) error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("process %q already finished", id)
+	default:
+	}
+	if p.pid <= 0 {
+		return fmt.Errorf("process %q has not started", id)
+	}
+	return unix.Kill(p.pid, unix.Signal(sig))
 }

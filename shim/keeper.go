@@ -39,20 +39,35 @@ func Keep(ctx context.Context, dir string, out *os.File) error {
 	if err := sendReport(out, report{Pid: pid}); err != nil {
 		log.G(ctx).WithError(err).Warn("failed to report init pid; corrald will find it in the work dir")
 	}
-	return k.keep(ctx, pid)
+	return k.keep(ctx)
 }
 
 type keeper struct {
 	dir   string
 	c     *Config
-	rt    *runc.Runc
+	drv   driver
 	init  *process
 	procs processes
 	srv   *server
 	r     *reaper
 	initC chan runc.Exit
-	// killAll is set when the container's processes survive its init (no pid namespace of its own).
-	killAll bool
+}
+
+// driver runs the container for the keeper: runcDriver (runc.go) or lxcDriver (lxc.go).
+type driver interface {
+	// create creates the container with the init's stdio and sets the keeper's initC. It returns the
+	// init pid, or 0 if the init runs only once started.
+	create(ctx context.Context) (int, error)
+	// start starts a created container's init and returns its pid (OpStart).
+	start(ctx context.Context) (int, error)
+	// kill signals the init, or with req.All every process of the container (OpKill).
+	kill(ctx context.Context, req Request) error
+	// exec starts an exec process with stdio sio and returns its pid and a channel for its exit.
+	exec(ctx context.Context, req Request, sio *stdio, dir string) (int, chan runc.Exit, error)
+	// exited runs once the init has exited, before stdio is drained: it ends what outlives the init.
+	exited(ctx context.Context)
+	// cleanup runs last, before the exit is recorded: it removes the runtime's state.
+	cleanup(ctx context.Context)
 }
 
 func create(ctx context.Context, dir string, c *Config) (_ uint32, _ *keeper, retErr error) {
@@ -62,14 +77,22 @@ func create(ctx context.Context, dir string, c *Config) (_ uint32, _ *keeper, re
 	if err := os.WriteFile(filepath.Join(dir, ShimPIDFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return 0, nil, err
 	}
-	k := &keeper{dir: dir, c: c, rt: Runtime(dir, c), r: newReaper(), init: &process{done: make(chan struct{})}}
+	k := &keeper{dir: dir, c: c, r: newReaper(), init: &process{done: make(chan struct{})}}
 	k.procs.m = map[string]*process{"": k.init}
-	runc.Monitor = k.r
 	spec, err := readSpec(c.Bundle)
 	if err != nil {
 		return 0, nil, err
 	}
-	k.killAll = sharesHostPIDs(spec)
+	switch c.Driver {
+	case DriverRunc:
+		k.drv = newRuncDriver(k, spec)
+	case DriverLXC:
+		if k.drv, err = newLXCDriver(k); err != nil {
+			return 0, nil, err
+		}
+	default:
+		return 0, nil, fmt.Errorf("unknown keeper driver %q", c.Driver)
+	}
 	var uid, gid int
 	if spec.Process != nil {
 		uid, gid = int(spec.Process.User.UID), int(spec.Process.User.GID)
@@ -86,46 +109,25 @@ func create(ctx context.Context, dir string, c *Config) (_ uint32, _ *keeper, re
 		return 0, nil, err
 	}
 	k.srv.k = k
-	cctx, cancel := context.WithTimeout(ctx, c.CreateTimeout)
-	defer cancel()
-	err = k.rt.Create(cctx, c.ID, c.Bundle, &runc.CreateOpts{PidFile: filepath.Join(dir, InitPIDFile), IO: k.init.io.rio})
+	pid, err := k.drv.create(ctx)
 	if err != nil {
-		if cctx.Err() != nil {
-			err = fmt.Errorf("%w: gave up after %s", err, c.CreateTimeout)
-		}
-		err = RuntimeError(err, filepath.Join(dir, RuntimeLog), 0)
-		_ = k.rt.Delete(context.WithoutCancel(ctx), c.ID, &runc.DeleteOpts{Force: true})
 		k.srv.close()
 		return 0, nil, err
 	}
-	pid, err := runc.ReadPidFile(filepath.Join(dir, InitPIDFile))
-	if err != nil {
-		_ = k.rt.Delete(context.WithoutCancel(ctx), c.ID, &runc.DeleteOpts{Force: true})
-		k.srv.close()
-		return 0, nil, err
-	}
-	k.init.pid = pid
-	k.initC = k.r.waitPid(pid)
 	return uint32(pid), k, nil
 }
 
 // keep waits for the init to exit and cleans up in the order that keeps the status safe:
 // kill the rest, drain stdio, delete runtime state, write the exit file, then answer waiters.
-func (k *keeper) keep(ctx context.Context, pid uint32) error {
+func (k *keeper) keep(ctx context.Context) error {
 	go k.srv.serve(ctx)
 	e := <-k.initC
 	exited := time.Now()
-	if k.killAll {
-		if err := k.rt.Kill(ctx, k.c.ID, int(unix.SIGKILL), &runc.KillOpts{All: true}); err != nil {
-			log.G(ctx).WithError(err).Debug("kill --all after init exit")
-		}
-	}
+	k.drv.exited(ctx)
 	k.init.io.drain(k.c.IODrain)
 	k.waitExecs()
-	if err := k.rt.Delete(ctx, k.c.ID, &runc.DeleteOpts{Force: true}); err != nil {
-		log.G(ctx).WithError(err).Warn("failed to delete runtime state")
-	}
-	k.init.exit = Exit{Pid: pid, Status: uint32(e.Status), ExitedAt: exited}
+	k.drv.cleanup(ctx)
+	k.init.exit = Exit{Pid: uint32(e.Pid), Status: uint32(e.Status), ExitedAt: exited}
 	if err := WriteExit(k.dir, k.init.exit); err != nil {
 		log.G(ctx).WithError(err).Error("failed to record exit status")
 	}
@@ -164,20 +166,6 @@ func readSpec(bundle string) (*specs.Spec, error) {
 		return nil, fmt.Errorf("failed to parse %s: %w", filepath.Join(bundle, "config.json"), err)
 	}
 	return &s, nil
-}
-
-// sharesHostPIDs reports whether the container has no pid namespace of its own, so its other
-// processes outlive its init unless killed (with one, the kernel kills them with the init).
-func sharesHostPIDs(s *specs.Spec) bool {
-	if s.Linux == nil {
-		return true
-	}
-	for _, ns := range s.Linux.Namespaces {
-		if ns.Type == specs.PIDNamespace {
-			return ns.Path != ""
-		}
-	}
-	return true
 }
 
 func sendReport(out *os.File, r report) error {

@@ -19,8 +19,9 @@ type Request struct {
 	Op string `json:"op"`
 	// ExecID names an exec process; empty means the init.
 	ExecID string `json:"exec_id,omitempty"`
-	// Signal is the signal for OpKill.
-	Signal int `json:"signal,omitempty"`
+	// Signal is the signal for OpKill; All sends it to every process of the container.
+	Signal int  `json:"signal,omitempty"`
+	All    bool `json:"all,omitempty"`
 	// Process, Stdin, Stdout and Stderr describe the exec for OpExec.
 	Process *specs.Process `json:"process,omitempty"`
 	Stdin   string         `json:"stdin,omitempty"`
@@ -36,8 +37,11 @@ const (
 	OpCloseStdin = "close-stdin"
 	// OpExec starts an exec process; the answer carries its pid.
 	OpExec = "exec"
-	// OpKill signals an exec process (the init is signalled through the runtime).
+	// OpKill signals an exec process, or for the lxc driver the init (the runc driver's init is
+	// signalled through the runtime).
 	OpKill = "kill"
+	// OpStart starts the init of the lxc driver's created container; the answer carries its pid.
+	OpStart = "start"
 	// OpDeleteExec forgets an exited exec process.
 	OpDeleteExec = "delete-exec"
 )

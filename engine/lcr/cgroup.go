@@ -132,6 +132,25 @@ func (c *Cgroup) Procs() ([]int, error) {
 	return nil, errors.New("no cgroup hierarchy lists processes")
 }
 
+// Frozen reports whether the cgroup is frozen or freezing (lxc-freeze).
+func (c *Cgroup) Frozen() bool {
+	if c.h.V2() {
+		b, _ := os.ReadFile(filepath.Join(c.path("freezer"), "cgroup.freeze"))
+		return strings.TrimSpace(string(b)) == "1"
+	}
+	b, _ := os.ReadFile(filepath.Join(c.path("freezer"), "freezer.state"))
+	s := strings.TrimSpace(string(b))
+	return s == "FROZEN" || s == "FREEZING"
+}
+
+// Thaw thaws a frozen cgroup directly, as lxc-unfreeze does through LXC's monitor.
+func (c *Cgroup) Thaw() error {
+	if c.h.V2() {
+		return os.WriteFile(filepath.Join(c.path("freezer"), "cgroup.freeze"), []byte("0"), 0)
+	}
+	return os.WriteFile(filepath.Join(c.path("freezer"), "freezer.state"), []byte("THAWED"), 0)
+}
+
 // Remove removes the cgroup from every hierarchy where it is left, as when LXC's monitor was killed
 // before it could. It fails if a process still runs in it.
 func (c *Cgroup) Remove() error {

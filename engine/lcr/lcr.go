@@ -108,7 +108,7 @@ func (l *LXC) run(ctx context.Context, tool, name string, args ...string) ([]byt
 		return nil, fmt.Errorf("failed to run %s: %w", tool, err)
 	}
 	if status != 0 {
-		msg := l.logError(from)
+		msg := l.logError(from, tool)
 		if msg == "" {
 			msg = stderrLine(stderr.String())
 		}
@@ -130,9 +130,10 @@ func (l *LXC) wait(cmd *exec.Cmd) (int, error) {
 	return m.Wait(cmd, ec)
 }
 
-// logError returns LXC's first error logged to LogFile after byte offset from: the cause, which
-// LXC logs before the errors of the steps that fail because of it.
-func (l *LXC) logError(from int64) string {
+// logError returns the first error tool logged to LogFile after byte offset from: the cause, which
+// LXC logs before the errors of the steps that fail because of it. Lines of other tools are skipped:
+// a running lxc-execute also logs there, as LXC's monitor, when it answers another tool.
+func (l *LXC) logError(from int64, tool string) string {
 	if l.LogFile == "" {
 		return ""
 	}
@@ -146,7 +147,7 @@ func (l *LXC) logError(from int64) string {
 	}
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if msg, ok := logMessage(s.Text()); ok {
+		if msg, ok := logMessage(s.Text()); ok && strings.HasPrefix(s.Text(), tool+" ") {
 			return msg
 		}
 	}

@@ -196,6 +196,9 @@ func (t *translator) terminal() error {
 	return nil
 }
 
+// MonitorSuffix names the cgroup of LXC's monitor (lxc-execute) after the container's.
+const MonitorSuffix = ".monitor"
+
 // cgroupDir places the container's cgroup (and the LXC monitor's, beside it) at linux.cgroupsPath or
 // at the default directory, relative to the roots of the hierarchies.
 func (t *translator) cgroupDir() error {
@@ -215,7 +218,7 @@ func (t *translator) cgroupDir() error {
 	}
 	t.c.add("lxc.cgroup.relative", "0")
 	t.c.add("lxc.cgroup.dir.container", rel)
-	t.c.add("lxc.cgroup.dir.monitor", rel+".monitor")
+	t.c.add("lxc.cgroup.dir.monitor", rel+MonitorSuffix)
 	return nil
 }
 

@@ -131,7 +131,8 @@ func (t *translator) cgroupMount(field, dest string, opts []string) error {
 			return unsupported(fmt.Sprintf("%s.options[%d]", field, j), fmt.Sprintf("%q: LXC's cgroup mount takes only ro or rw", o))
 		}
 	}
-	t.c.add("lxc.mount.auto", "cgroup:"+mode)
+	// :force, or LXC leaves the mount to a container that has CAP_SYS_ADMIN.
+	t.c.add("lxc.mount.auto", "cgroup:"+mode+":force")
 	return nil
 }
 

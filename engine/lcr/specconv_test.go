@@ -196,7 +196,7 @@ func TestTranslateOptions(t *testing.T) {
 			`lxc.mount.entry = "/srv/with\040space my\040data none bind,create=dir 0 0"`}},
 		{"cgroup mount", func(s *specs.Spec) {
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"ro", "nosuid"}})
-		}, false, []string{`lxc.mount.auto = "cgroup:ro"`}},
+		}, false, []string{`lxc.mount.auto = "cgroup:ro:force"`}},
 		{"host /dev", func(s *specs.Spec) {
 			s.Mounts[1] = specs.Mount{Destination: "/dev", Source: "/srv/data", Options: []string{"rbind"}}
 			s.Mounts = s.Mounts[:2]
@@ -334,5 +334,45 @@ func TestTranslateStatsHost(t *testing.T) {
 	}
 	if !strings.Contains(string(c.Marshal()), `lxc.mount.entry = "tmpfs proc/self tmpfs ro,optional 0 0"`) {
 		t.Errorf("/proc/self not masked as a directory:\n%s", c.Marshal())
+	}
+}
+
+func TestCheckExec(t *testing.T) {
+	init := defaultSpec().Process
+	for _, tc := range []struct {
+		name  string
+		edit  func(*specs.Process)
+		field string // "" for no error
+	}{
+		{"the container's process", func(p *specs.Process) {}, ""},
+		{"other args, env, cwd and user", func(p *specs.Process) {
+			p.Args, p.Env, p.Cwd, p.User = []string{"ls"}, []string{"A=1"}, "/tmp", specs.User{UID: 5, GID: 6}
+		}, ""},
+		{"reordered capabilities", func(p *specs.Process) {
+			c := *p.Capabilities
+			c.Bounding = append([]string{defaultCaps[3]}, defaultCaps...)
+			p.Capabilities = &c
+		}, ""},
+		{"fewer capabilities", func(p *specs.Process) {
+			c := *p.Capabilities
+			c.Bounding = defaultCaps[1:]
+			p.Capabilities = &c
+		}, "process.capabilities"},
+		{"terminal", func(p *specs.Process) { p.Terminal = true }, "process.terminal"},
+		{"groups", func(p *specs.Process) { p.User.AdditionalGids = []uint32{10} }, "process.user.additionalGids"},
+		{"no_new_privs", func(p *specs.Process) { p.NoNewPrivileges = false }, "process.noNewPrivileges"},
+		{"apparmor", func(p *specs.Process) { p.ApparmorProfile = "x" }, "process.apparmorProfile"},
+		{"relative cwd", func(p *specs.Process) { p.Cwd = "tmp" }, "process.cwd"},
+		{"env", func(p *specs.Process) { p.Env = []string{"=x"} }, "process.env[0]"},
+		{"no args", func(p *specs.Process) { p.Args = nil }, "process.args"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := *init
+			tc.edit(&p)
+			err := lcr.CheckExec(&p, init)
+			if tc.field == "" && err != nil || tc.field != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.field+" ")) {
+				t.Errorf("CheckExec: %v, want an error naming %q", err, tc.field)
+			}
+		})
 	}
 }

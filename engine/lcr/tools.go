@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/corral-dev/corral/engine"
 )
@@ -24,6 +25,9 @@ type ExecuteOpts struct {
 	Args []string
 	// Started receives the pid of lxc-execute once it runs.
 	Started chan<- int
+	// PdeathSignal, if set, is sent to lxc-execute when its parent dies; the container then dies too,
+	// as LXC kills its init when lxc-execute, its monitor, dies.
+	PdeathSignal syscall.Signal
 }
 
 func (o *ExecuteOpts) args() ([]string, error) {
@@ -42,7 +46,7 @@ func (l *LXC) Execute(ctx context.Context, name string, opts *ExecuteOpts) (int,
 	if err != nil {
 		return -1, err
 	}
-	return l.runContainer(ctx, "lxc-execute", name, args, opts.IO, opts.Started, "/")
+	return l.runContainer(ctx, "lxc-execute", name, args, opts.IO, opts.Started, "/", opts.PdeathSignal)
 }
 
 // AttachOpts are the options of Attach.
@@ -87,14 +91,15 @@ func (l *LXC) Attach(ctx context.Context, name string, opts *AttachOpts) (int, e
 	if dir == "" {
 		dir = "/"
 	}
-	return l.runContainer(ctx, "lxc-attach", name, args, opts.IO, opts.Started, dir)
+	return l.runContainer(ctx, "lxc-attach", name, args, opts.IO, opts.Started, dir, 0)
 }
 
 // runContainer runs a tool whose stdio are the container process's, so LXC's errors can only be
 // read from LogFile.
-func (l *LXC) runContainer(ctx context.Context, tool, name string, args []string, stdio IO, started chan<- int, dir string) (int, error) {
+func (l *LXC) runContainer(ctx context.Context, tool, name string, args []string, stdio IO, started chan<- int, dir string, pdeath syscall.Signal) (int, error) {
 	cmd := l.command(ctx, tool, name, args)
 	cmd.Dir = dir
+	cmd.SysProcAttr.Pdeathsig = pdeath
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
 	m := l.Monitor
 	if m == nil {
@@ -112,7 +117,7 @@ func (l *LXC) runContainer(ctx context.Context, tool, name string, args []string
 	if err != nil {
 		return -1, fmt.Errorf("failed to wait for %s: %w", tool, err)
 	}
-	if msg := l.logError(from); status != 0 && msg != "" {
+	if msg := l.logError(from, tool); status != 0 && msg != "" {
 		return status, &ExitError{Tool: tool, Status: status, Message: msg}
 	}
 	return status, nil

@@ -91,6 +91,7 @@ func TestExecuteStatus(t *testing.T) {
 	}{
 		{"exit code", "echo out; echo err >&2; exit 5", 5, ""},
 		{"killed by a signal", "kill -TERM $$", 143, ""},
+		{"another tool's error", `echo "lxc-attach c1 20260101 ERROR    x - y.c:z:1 - Unsupported config key" >>"$4/../lxc.log"; exit 1`, 1, ""},
 		{"lxc error", `echo "lxc-execute c1 20260101 ERROR    conf - conf.c:setup:1 - Read-only file system - Failed to set x" >>"$4/../lxc.log"
 			echo "lxc-execute c1 20260101 ERROR    start - start.c:spawn:2 - Failed to spawn container" >>"$4/../lxc.log"; exit 1`,
 			1, "lxc-execute: Read-only file system - Failed to set x (exit status 1)"},

@@ -1,0 +1,336 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	runc "github.com/containerd/go-runc"
+	"github.com/containerd/log"
+	"golang.org/x/sys/unix"
+
+	"github.com/corral-dev/corral/engine/lcr"
+)
+
+// lxcDriver runs the container with stock LXC. Created, the container is only its config and the
+// keeper's stdio; start runs lxc-execute, the keeper's child, which returns the command's exit
+// status. The command runs under LXC's init (pid 1 of the container, which forwards signals and
+// waits for orphans), and is what corrald knows as the init: its pid is the task's pid, signals go
+// to it, and once it exits everything else in the container is killed, as the kernel does when the
+// pid 1 of a runc container exits.
+type lxcDriver struct {
+	k   *keeper
+	l   *lcr.LXC
+	c   *LXCConfig
+	cg  *lcr.Cgroup // the container's
+	mon *lcr.Cgroup // LXC's monitor's: lxc-execute
+
+	mu      sync.Mutex
+	state   lxcState
+	lxcInit int // LXC's init, the command's parent
+	pidfd   int // the command's, once started
+	ended   chan struct{}
+}
+
+type lxcState int
+
+const (
+	lxcCreated lxcState = iota
+	lxcStarted
+	lxcEnded // lxc-execute has exited, or the container was killed before it started
+)
+
+func newLXCDriver(k *keeper) (*lxcDriver, error) {
+	c := k.c.LXC
+	if c == nil || c.Name == "" || len(c.Args) == 0 || c.Cgroup == "" {
+		return nil, errors.New("the lxc driver needs lxc.name, lxc.args and lxc.cgroup in the keeper config")
+	}
+	h, err := lcr.LoadHierarchies()
+	if err != nil {
+		return nil, err
+	}
+	l := &lcr.LXC{Path: filepath.Join(k.dir, LXCPath), Dir: c.Tools, LogFile: filepath.Join(k.dir, LXCLog), Monitor: lxcMonitor{k.r}}
+	return &lxcDriver{k: k, l: l, c: c, cg: h.Cgroup(c.Cgroup), mon: h.Cgroup(c.Cgroup + lcr.MonitorSuffix),
+		pidfd: -1, ended: make(chan struct{})}, nil
+}
+
+// create checks the container's config is in place; the init runs only at start.
+func (d *lxcDriver) create(context.Context) (int, error) {
+	if _, err := os.Stat(filepath.Join(d.l.Path, d.c.Name, "config")); err != nil {
+		return 0, fmt.Errorf("no LXC config for %s: %w", d.c.Name, err)
+	}
+	d.k.initC = make(chan runc.Exit, 1)
+	return 0, nil
+}
+
+// execResult is how lxc-execute or lxc-attach ended.
+type execResult struct {
+	status int
+	err    error
+}
+
+// start runs lxc-execute and returns the command's pid once it runs. If LXC fails to set up the
+// container, its error is returned and the container has ended with lxc-execute's status.
+func (d *lxcDriver) start(ctx context.Context) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch d.state {
+	case lxcStarted:
+		return 0, errors.New("the container is already started")
+	case lxcEnded:
+		return 0, errors.New("the container has stopped")
+	}
+	d.state = lxcStarted
+	rio := d.k.init.io.rio
+	started, done := make(chan int, 1), make(chan execResult, 1)
+	go func() {
+		// lxc-execute lives as long as the container: no request's context may cancel it.
+		// The container dies with its keeper: nobody else could report its exit.
+		status, err := d.l.Execute(context.Background(), d.c.Name, &lcr.ExecuteOpts{Args: d.c.Args, IO: containerIO(rio),
+			Started: started, PdeathSignal: unix.SIGKILL})
+		done <- execResult{status, err}
+	}()
+	var monitor int
+	select {
+	case monitor = <-started:
+	case r := <-done:
+		go d.end(0, execResult{255, r.err})
+		return 0, fmt.Errorf("failed to start container %s: %w", d.c.Name, r.err)
+	}
+	closeAfterStart(rio)
+	ctx, cancel := context.WithTimeout(ctx, d.k.c.CreateTimeout)
+	defer cancel()
+	pid, r, err := d.discover(ctx, monitor, done)
+	if err != nil {
+		_ = unix.Kill(monitor, unix.SIGKILL) // LXC's init dies with its monitor
+		go func() { d.end(pid, <-done) }()
+		return 0, err
+	}
+	if r != nil { // lxc-execute is done already
+		go d.end(pid, *r)
+		if r.err != nil {
+			return 0, fmt.Errorf("failed to start container %s: %w", d.c.Name, r.err)
+		}
+		return pid, nil
+	}
+	d.k.init.pid = pid
+	if err := os.WriteFile(filepath.Join(d.k.dir, InitPIDFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		log.G(ctx).WithError(err).Warn("failed to write init pid file")
+	}
+	go d.killOrphans(pid)
+	go func() { d.end(pid, <-done) }()
+	return pid, nil
+}
+
+// discover finds LXC's init, the child of lxc-execute in the container's cgroup, then the command,
+// the first child of LXC's init. It returns early, with how lxc-execute ended, if it ends first.
+func (d *lxcDriver) discover(ctx context.Context, monitor int, done chan execResult) (int, *execResult, error) {
+	best := 0
+	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 10*time.Millisecond) {
+		procs, _ := d.cg.Procs()
+		if d.lxcInit == 0 {
+			d.lxcInit = firstChildIn(monitor, procs)
+			best = d.lxcInit
+		}
+		if d.lxcInit != 0 {
+			if pid := firstChildIn(d.lxcInit, procs); pid != 0 {
+				fd, err := unix.PidfdOpen(pid, 0)
+				if err == nil {
+					d.pidfd = fd
+					return pid, nil, nil
+				}
+			}
+		}
+		select {
+		case r := <-done:
+			return best, &r, nil
+		case <-ctx.Done():
+			return best, nil, fmt.Errorf("container %s did not start within %s", d.c.Name, d.k.c.CreateTimeout)
+		case <-time.After(delay):
+		}
+	}
+}
+
+// end delivers the init's exit once lxc-execute has exited.
+func (d *lxcDriver) end(pid int, r execResult) {
+	if r.err != nil {
+		log.L.WithError(r.err).WithField("id", d.k.c.ID).Warn("LXC reported an error")
+	}
+	d.mu.Lock()
+	d.state = lxcEnded
+	d.mu.Unlock()
+	close(d.ended)
+	d.k.initC <- runc.Exit{Pid: pid, Status: r.status}
+}
+
+// killOrphans waits for the command to exit, then kills every other process of the container but
+// LXC's init, which then exits with the command's status.
+func (d *lxcDriver) killOrphans(pid int) {
+	d.mu.Lock()
+	fd := d.pidfd
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		unix.Close(fd)
+		d.pidfd = -1
+		d.mu.Unlock()
+	}()
+	for {
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 100)
+		if n > 0 {
+			break
+		}
+		select {
+		case <-d.ended:
+			return
+		default:
+		}
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return
+		}
+	}
+	d.killContainer(d.lxcInit)
+}
+
+// killContainer SIGKILLs the container's processes but except, until none is left or lxc-execute
+// has exited; a frozen container is thawed so that the processes can die.
+func (d *lxcDriver) killContainer(except int) {
+	deadline := time.Now().Add(d.k.c.IODrain + 5*time.Second)
+	for time.Now().Before(deadline) {
+		procs, _ := d.cg.Procs()
+		left := 0
+		for _, p := range procs {
+			if p != except {
+				_ = unix.Kill(p, unix.SIGKILL)
+				left++
+			}
+		}
+		if left == 0 {
+			return
+		}
+		d.thaw()
+		if except == 0 {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		select {
+		case <-d.ended:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// thaw thaws a frozen container so that its killed processes can die.
+func (d *lxcDriver) thaw() {
+	if d.cg.Frozen() {
+		if err := d.cg.Thaw(); err != nil {
+			log.L.WithError(err).WithField("id", d.k.c.ID).Warn("failed to thaw the container to kill it")
+		}
+	}
+}
+
+// kill signals the command; with All every process of the container but LXC's init. Killing a
+// created container ends it with the status of that signal, as if its init had received it.
+func (d *lxcDriver) kill(_ context.Context, req Request) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	sig := unix.Signal(req.Signal)
+	switch d.state {
+	case lxcCreated:
+		if req.Signal == 0 || ignoredByDefault(sig) {
+			return nil
+		}
+		d.state = lxcEnded
+		close(d.ended)
+		d.k.initC <- runc.Exit{Status: 128 + req.Signal}
+		return nil
+	case lxcEnded:
+		return errors.New(`process "" already finished`)
+	}
+	if req.All {
+		procs, _ := d.cg.Procs()
+		for _, p := range procs {
+			if p != d.lxcInit && p != d.k.init.pid {
+				_ = unix.Kill(p, sig)
+			}
+		}
+	}
+	var err error = unix.ESRCH
+	if d.pidfd >= 0 {
+		err = unix.PidfdSendSignal(d.pidfd, sig, nil, 0)
+	}
+	if errors.Is(err, unix.ESRCH) {
+		if req.All {
+			err = nil
+		} else {
+			err = errors.New(`process "" already finished`)
+		}
+	}
+	if sig == unix.SIGKILL {
+		d.thaw()
+	}
+	return err
+}
+
+// ignoredByDefault are the signals a process without handlers does not die of.
+func ignoredByDefault(sig unix.Signal) bool {
+	return sig == unix.SIGCHLD || sig == unix.SIGCONT || sig == unix.SIGURG || sig == unix.SIGWINCH
+}
+
+// exited, after lxc-execute has exited, kills what is left in the container's cgroup (a container
+// without a pid namespace of its own leaves its orphans) and removes the cgroups LXC left.
+func (d *lxcDriver) exited(ctx context.Context) {
+	d.killContainer(0)
+	for _, cg := range []*lcr.Cgroup{d.cg, d.mon} {
+		if err := cg.Remove(); err != nil {
+			log.G(ctx).WithError(err).Warn("failed to remove a cgroup LXC left")
+		}
+	}
+}
+
+// cleanup has nothing to do: lxc-execute keeps no state but the config in the work dir.
+func (d *lxcDriver) cleanup(context.Context) {}
+
+// containerIO returns the container's ends of the keeper's stdio pipes, as go-runc gives them to runc.
+func containerIO(rio runc.IO) lcr.IO {
+	var c exec.Cmd
+	rio.Set(&c)
+	return lcr.IO{Stdin: c.Stdin, Stdout: c.Stdout, Stderr: c.Stderr}
+}
+
+// closeAfterStart closes the keeper's copies of the container's output ends once the tool runs, so
+// the copies see EOF when the container's processes are gone.
+func closeAfterStart(rio runc.IO) {
+	if c, ok := rio.(runc.StartCloser); ok {
+		_ = c.CloseAfterStart()
+	}
+}
+
+// lxcMonitor lets the keeper's reaper start and reap the LXC tools.
+type lxcMonitor struct{ r *reaper }
+
+func (m lxcMonitor) Start(c *exec.Cmd) (chan lcr.Exit, error) {
+	ec, err := m.r.Start(c)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan lcr.Exit, 1)
+	go func() {
+		e := <-ec
+		out <- lcr.Exit{Pid: e.Pid, Status: e.Status}
+	}()
+	return out, nil
+}
+
+func (m lxcMonitor) Wait(c *exec.Cmd, ec chan lcr.Exit) (int, error) {
+	e := <-ec
+	_ = c.Wait() // already reaped: this only ends c's I/O copying
+	return e.Status, nil
+}

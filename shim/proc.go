@@ -1,0 +1,62 @@
+package shim
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// children lists the child processes of pid, from every one of its threads.
+func children(pid int) []int {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(s); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// startTime is the start time of pid in clock ticks since boot (field 22 of /proc/<pid>/stat),
+// 0 if it is gone.
+func startTime(pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command (field 2) may hold spaces and parentheses: count from the last ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0
+	}
+	t, _ := strconv.ParseUint(f[19], 10, 64)
+	return t
+}
+
+// firstChildIn returns the earliest started child of pid among pids, or 0.
+func firstChildIn(pid int, pids []int) int {
+	in := map[int]bool{}
+	for _, p := range pids {
+		in[p] = true
+	}
+	first, firstStart := 0, uint64(0)
+	for _, c := range children(pid) {
+		if !in[c] {
+			continue
+		}
+		if st := startTime(c); st != 0 && (first == 0 || st < firstStart) {
+			first, firstStart = c, st
+		}
+	}
+	return first
+}
