@@ -184,6 +184,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
+	log.G(ctx).Info("corrald shutting down; containers keep running under their keepers and shims")
 	stopped := make(chan struct{})
 	go func() { d.grpc.GracefulStop(); close(stopped) }()
 	select {

@@ -40,6 +40,13 @@ func (r *Runtime) note(k string) *exitNote {
 	return n
 }
 
+// clearNote drops an exit noted under k, so a new process with a reused id waits for its own.
+func (r *Runtime) clearNote(k string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.exits, k)
+}
+
 // Forward receives an event a shim publishes. It never blocks: a slow events endpoint stalls the
 // shim's publisher and, through it, the shim.
 func (r *Runtime) Forward(ctx context.Context, req *eventsttrpc.ForwardRequest) (*emptypb.Empty, error) {

@@ -32,6 +32,7 @@ func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeouts.create)
 	defer cancel()
+	r.clearNote(key(o.Task) + "/")
 	s, err := r.startShim(ctx, o.Task, o.Options)
 	if err != nil {
 		return 0, err
@@ -259,6 +260,7 @@ func (r *Runtime) Exec(ctx context.Context, o runtime.ExecOpts) error {
 	if err != nil {
 		return err
 	}
+	r.clearNote(key(o.Task) + "/" + o.ExecID) // an exit event of an earlier exec with this id
 	return r.call(ctx, o.Task, func(ctx context.Context, c *taskClient) error {
 		return c.call(ctx, "Exec", &task.ExecProcessRequest{ID: o.ID, ExecID: o.ExecID, Terminal: o.Terminal,
 			Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Spec: &anypb.Any{TypeUrl: processTypeURL, Value: b}}, nil)
@@ -267,9 +269,7 @@ func (r *Runtime) Exec(ctx context.Context, o runtime.ExecOpts) error {
 
 // DeleteExec deletes an exited exec in the shim.
 func (r *Runtime) DeleteExec(ctx context.Context, t runtime.Task, execID string) error {
-	r.mu.Lock()
-	delete(r.exits, key(t)+"/"+execID)
-	r.mu.Unlock()
+	r.clearNote(key(t) + "/" + execID)
 	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
 		_, err := rpc[task.DeleteResponse](ctx, c, "Delete", &task.DeleteRequest{ID: t.ID, ExecID: execID})
 		return err

@@ -78,6 +78,11 @@ func (s *Service) startExec(ctx context.Context, t *task, id string) (uint32, er
 	}
 	pid, err := t.ops.Start(ctx, t.rt, id)
 	if err != nil {
+		// An exec that failed to start has nothing left to run or delete: free its id.
+		_ = t.ops.DeleteExec(ctx, t.rt, id)
+		t.mu.Lock()
+		delete(t.execs, id)
+		t.mu.Unlock()
 		return 0, err
 	}
 	p.mu.Lock()

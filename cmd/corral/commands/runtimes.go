@@ -39,7 +39,7 @@ func RuntimesCommand() *cobra.Command {
 				Filters: []string{"type==" + api.PluginType},
 			})
 			if err != nil {
-				return fmt.Errorf("failed to list runtimes: %w", err)
+				return err
 			}
 			runtimes := []runtime{}
 			for _, p := range resp.Plugins {

@@ -23,7 +23,7 @@ func VersionCommand() *cobra.Command {
 			defer client.Close()
 			v, err := client.Version.Version(cmd.Context(), &emptypb.Empty{})
 			if err != nil {
-				return fmt.Errorf("failed to get server version: %w", err)
+				return err
 			}
 			fmt.Fprintf(out, "Server:\n  Version:  %s\n  Revision: %s\n", v.Version, v.Revision)
 			return nil

@@ -1,8 +1,6 @@
 package containers
 
 import (
-	"fmt"
-
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	"github.com/spf13/cobra"
 
@@ -23,7 +21,7 @@ func infoCommand() *cobra.Command {
 			defer client.Close()
 			resp, err := client.Containers.Get(cmd.Context(), &containersapi.GetContainerRequest{ID: args[0]})
 			if err != nil {
-				return fmt.Errorf("failed to get container %s: %w", args[0], err)
+				return err
 			}
 			return commands.PrintJSON(cmd.OutOrStdout(), newDetail(resp.Container))
 		},

@@ -27,7 +27,7 @@ func lsCommand() *cobra.Command {
 			defer client.Close()
 			resp, err := client.Containers.List(cmd.Context(), &containersapi.ListContainersRequest{})
 			if err != nil {
-				return fmt.Errorf("failed to list containers: %w", err)
+				return err
 			}
 			list := []summary{}
 			for _, c := range resp.Containers {

@@ -27,7 +27,7 @@ const drainTimeout = 2 * time.Second
 func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (status uint32, retErr error) {
 	container := &containersapi.Container{ID: o.id, Runtime: &containersapi.Container_Runtime{Name: o.runtime}, Spec: spec}
 	if _, err := c.Containers.Create(ctx, &containersapi.CreateContainerRequest{Container: container}); err != nil {
-		return 0, fmt.Errorf("failed to create container %s: %w", o.id, err)
+		return 0, err
 	}
 	taskCreated := false
 	if o.rm {
@@ -45,12 +45,12 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 		req.Stdin, req.Stdout, req.Stderr = fifos.Paths()
 	}
 	if _, err := c.Tasks.Create(ctx, req); err != nil {
-		return 0, fmt.Errorf("failed to create task %s: %w", o.id, err)
+		return 0, err
 	}
 	taskCreated = true
 	if o.detach {
 		if _, err := c.Tasks.Start(ctx, &tasksapi.StartRequest{ContainerID: o.id}); err != nil {
-			return 0, fmt.Errorf("failed to start task %s: %w", o.id, err)
+			return 0, err
 		}
 		return 0, nil
 	}
@@ -68,7 +68,7 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigc)
 	if _, err := c.Tasks.Start(ctx, &tasksapi.StartRequest{ContainerID: o.id}); err != nil {
-		return 0, fmt.Errorf("failed to start task %s: %w", o.id, err)
+		return 0, err
 	}
 	fifos.CopyStdin(o.stdin, func() {
 		c.Tasks.CloseIO(ctx, &tasksapi.CloseIORequest{ContainerID: o.id, Stdin: true})
@@ -82,7 +82,7 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 			}
 		case e := <-exitc:
 			if e.err != nil {
-				return 0, fmt.Errorf("failed to wait for task %s: %w", o.id, e.err)
+				return 0, e.err
 			}
 			fifos.Drain(drainTimeout)
 			return e.resp.ExitStatus, nil
@@ -94,11 +94,11 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 func cleanup(ctx context.Context, c *commands.Client, id string, taskCreated bool) error {
 	if taskCreated {
 		if _, err := c.Tasks.Delete(ctx, &tasksapi.DeleteTaskRequest{ContainerID: id}); err != nil && !errdefs.IsNotFound(err) {
-			return fmt.Errorf("failed to delete task %s: %w", id, err)
+			return err
 		}
 	}
 	if _, err := c.Containers.Delete(ctx, &containersapi.DeleteContainerRequest{ID: id}); err != nil {
-		return fmt.Errorf("failed to delete container %s: %w", id, err)
+		return err
 	}
 	return nil
 }

@@ -129,7 +129,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "--rm cleans up a failed task", args: []string{"--rm", "c1"}, fail: "Tasks.Create",
-			wantErr:   "failed to create task c1: failed precondition",
+			wantErr:   "failed precondition",
 			wantCalls: []string{"Containers.Create", "Tasks.Create", "Containers.Delete"},
 		},
 	} {

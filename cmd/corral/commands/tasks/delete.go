@@ -1,8 +1,6 @@
 package tasks
 
 import (
-	"fmt"
-
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/spf13/cobra"
 
@@ -22,7 +20,7 @@ func deleteCommand() *cobra.Command {
 			}
 			defer client.Close()
 			if _, err := client.Tasks.Delete(cmd.Context(), &tasksapi.DeleteTaskRequest{ContainerID: args[0]}); err != nil {
-				return fmt.Errorf("failed to delete task %s: %w", args[0], err)
+				return err
 			}
 			return nil
 		},

@@ -110,7 +110,7 @@ func execute(cmd *cobra.Command, o execOptions) error {
 func runExec(ctx context.Context, c *commands.Client, o execOptions) (status uint32, retErr error) {
 	resp, err := c.Containers.Get(ctx, &containersapi.GetContainerRequest{ID: o.id})
 	if err != nil {
-		return 0, fmt.Errorf("failed to get container %s: %w", o.id, err)
+		return 0, err
 	}
 	p, err := execProcess(o, resp.Container.GetSpec())
 	if err != nil {
@@ -130,11 +130,11 @@ func runExec(ctx context.Context, c *commands.Client, o execOptions) (status uin
 		req.Stdin, req.Stdout, req.Stderr = fifos.Paths()
 	}
 	if _, err := c.Tasks.Exec(ctx, req); err != nil {
-		return 0, fmt.Errorf("failed to exec %s in task %s: %w", o.execID, o.id, err)
+		return 0, err
 	}
 	start := func() error {
 		if _, err := c.Tasks.Start(ctx, &tasksapi.StartRequest{ContainerID: o.id, ExecID: o.execID}); err != nil {
-			return fmt.Errorf("failed to start exec %s in task %s: %w", o.execID, o.id, err)
+			return err
 		}
 		return nil
 	}
@@ -175,7 +175,7 @@ func runExec(ctx context.Context, c *commands.Client, o execOptions) (status uin
 			}
 		case e := <-exitc:
 			if e.err != nil {
-				return 0, fmt.Errorf("failed to wait for exec %s in task %s: %w", o.execID, o.id, e.err)
+				return 0, e.err
 			}
 			fifos.Drain(drainTimeout)
 			return e.resp.ExitStatus, nil
@@ -187,7 +187,7 @@ func runExec(ctx context.Context, c *commands.Client, o execOptions) (status uin
 func deleteExec(ctx context.Context, c *commands.Client, o execOptions) error {
 	req := &tasksapi.DeleteProcessRequest{ContainerID: o.id, ExecID: o.execID}
 	if _, err := c.Tasks.DeleteProcess(context.WithoutCancel(ctx), req); err != nil && !errdefs.IsNotFound(err) {
-		return fmt.Errorf("failed to delete exec %s in task %s: %w", o.execID, o.id, err)
+		return err
 	}
 	return nil
 }

@@ -178,17 +178,17 @@ func TestExec(t *testing.T) {
 		},
 		{
 			name: "foreground start fails", args: []string{"--exec-id", "e1", "--env", "A=1", "c1", "sh"}, fail: "Tasks.Start",
-			wantErr:   "failed to start exec e1 in task c1: failed precondition",
+			wantErr:   "failed precondition",
 			wantCalls: []string{"Containers.Get", "Tasks.Exec", "Tasks.Start", "Tasks.DeleteProcess"},
 		},
 		{
 			name: "detached start fails", args: []string{"-d", "--exec-id", "e1", "--env", "A=1", "c1", "sh"}, fail: "Tasks.Start",
-			wantErr:   "failed to start exec e1 in task c1: failed precondition",
+			wantErr:   "failed precondition",
 			wantCalls: []string{"Containers.Get", "Tasks.Exec", "Tasks.Start", "Tasks.DeleteProcess"},
 		},
 		{
 			name: "exec fails", args: []string{"--exec-id", "e1", "--env", "A=1", "c1", "sh"}, fail: "Tasks.Exec",
-			wantErr:   "failed to exec e1 in task c1: failed precondition",
+			wantErr:   "failed precondition",
 			wantCalls: []string{"Containers.Get", "Tasks.Exec"},
 		},
 	} {

@@ -34,7 +34,7 @@ func killCommand() *cobra.Command {
 			defer client.Close()
 			req := &tasksapi.KillRequest{ContainerID: args[0], Signal: uint32(sig), All: all}
 			if _, err := client.Tasks.Kill(cmd.Context(), req); err != nil {
-				return fmt.Errorf("failed to kill task %s: %w", args[0], err)
+				return err
 			}
 			return nil
 		},

@@ -34,7 +34,7 @@ func lsCommand() *cobra.Command {
 			defer client.Close()
 			resp, err := client.Tasks.List(cmd.Context(), &tasksapi.ListTasksRequest{})
 			if err != nil {
-				return fmt.Errorf("failed to list tasks: %w", err)
+				return err
 			}
 			list := []task{}
 			for _, p := range resp.Tasks {

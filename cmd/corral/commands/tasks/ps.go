@@ -23,7 +23,7 @@ func psCommand() *cobra.Command {
 			defer client.Close()
 			resp, err := client.Tasks.ListPids(cmd.Context(), &tasksapi.ListPidsRequest{ContainerID: args[0]})
 			if err != nil {
-				return fmt.Errorf("failed to list processes of task %s: %w", args[0], err)
+				return err
 			}
 			w := commands.NewTable(cmd.OutOrStdout(), "PID\tINFO")
 			for _, p := range resp.Processes {

@@ -1,8 +1,6 @@
 package tasks
 
 import (
-	"fmt"
-
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/spf13/cobra"
 
@@ -21,7 +19,7 @@ func startCommand() *cobra.Command {
 			}
 			defer client.Close()
 			if _, err := client.Tasks.Start(cmd.Context(), &tasksapi.StartRequest{ContainerID: args[0]}); err != nil {
-				return fmt.Errorf("failed to start task %s: %w", args[0], err)
+				return err
 			}
 			return nil
 		},
