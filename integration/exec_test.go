@@ -42,19 +42,19 @@ func TestExec(t *testing.T) {
 			if r := d.corral("tasks", "exec", "x1", "/nonexistent"); r.code == 0 || !strings.Contains(strings.ToLower(r.stderr), "no such file or directory") {
 				t.Errorf("exec of a missing binary: exit %d stderr %q, want the runtime's error", r.code, r.stderr)
 			}
-			if r := d.corral("tasks", "exec", "nope", "true"); r.code != 1 || !strings.Contains(r.stderr, "container nope") || !strings.Contains(r.stderr, "not found") {
+			if r := d.corral("tasks", "exec", "nope", "true"); r.code != 1 || !strings.Contains(r.stderr, `container "nope"`) || !strings.Contains(r.stderr, "not found") {
 				t.Errorf("exec in a missing container: exit %d stderr %q", r.code, r.stderr)
 			}
 
 			t.Run("stdin", func(t *testing.T) {
-				if rt.family == "shim v1" {
-					// TODO: the keeper's close-stdin closes the process's stdin pipe at once, dropping
-					// what it has not yet copied from the stdin FIFO (run and exec alike).
-					t.Skip("shim v1 keeper can drop stdin on close-stdin")
-				}
 				d.t = t
 				if r := d.corralIn("hello\n", "tasks", "exec", "x1", "cat"); r.code != 0 || r.stdout != "hello\n" {
 					t.Errorf("exec cat with stdin: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+				}
+				// All of a large input arrives before stdin closes.
+				big := strings.Repeat("0123456789abcdef", 1<<16)
+				if r := d.corralIn(big, "tasks", "exec", "x1", "wc", "-c"); r.code != 0 || strings.TrimSpace(r.stdout) != strconv.Itoa(len(big)) {
+					t.Errorf("exec wc -c of %d bytes: exit %d stdout %q stderr %q", len(big), r.code, r.stdout, r.stderr)
 				}
 			})
 			t.Run("signal", func(t *testing.T) {

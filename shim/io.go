@@ -17,7 +17,13 @@ type stdio struct {
 	rio    runc.IO
 	wg     sync.WaitGroup
 	cancel context.CancelFunc
-	stdin  sync.Once
+	stdin  sync.Once // closes the container's stdin pipe
+
+	// The keeper holds a writer of its own on the stdin FIFO, so the copy reaches EOF only once the
+	// client asked to close stdin and has closed its end: nothing it wrote is lost.
+	mu        sync.Mutex
+	holder    io.Closer
+	closeAsks bool
 }
 
 // newStdio makes the container's stdio: /dev/null when no FIFO is named, else pipes owned by
@@ -36,21 +42,52 @@ func newStdio(ctx context.Context, c *Config, uid, gid int) (*stdio, error) {
 	s.copyOut(ctx, c.Stdout, pio.Stdout())
 	s.copyOut(ctx, c.Stderr, pio.Stderr())
 	if c.Stdin == "" {
-		s.closeStdin()
+		s.closePipe()
 	} else {
-		go func() {
-			f, err := fifo.OpenFifo(ctx, c.Stdin, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
-			if err != nil {
-				log.G(ctx).WithError(err).Warn("failed to open stdin fifo")
-				s.closeStdin()
-				return
-			}
-			defer f.Close()
-			_, _ = io.Copy(pio.Stdin(), f)
-			s.closeStdin()
-		}()
+		go s.copyIn(ctx, c.Stdin, pio.Stdin())
 	}
 	return s, nil
+}
+
+func (s *stdio) copyIn(ctx context.Context, path string, w io.Writer) {
+	defer s.closePipe()
+	f, err := fifo.OpenFifo(ctx, path, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		log.G(ctx).WithError(err).Warn("failed to open stdin fifo")
+		return
+	}
+	defer f.Close()
+	holder, err := fifo.OpenFifo(ctx, path, syscall.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err == nil {
+		s.mu.Lock()
+		if s.closeAsks {
+			holder.Close()
+		} else {
+			s.holder = holder
+		}
+		s.mu.Unlock()
+	}
+	_, _ = io.Copy(w, f)
+}
+
+// closeStdin answers the client's request to close stdin: the copy drains what the client wrote,
+// then closes the container's stdin.
+func (s *stdio) closeStdin() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeAsks = true
+	if s.holder != nil {
+		s.holder.Close()
+		s.holder = nil
+	}
+}
+
+func (s *stdio) closePipe() {
+	s.stdin.Do(func() {
+		if w := s.rio.Stdin(); w != nil {
+			w.Close()
+		}
+	})
 }
 
 func (s *stdio) copyOut(ctx context.Context, path string, r io.Reader) {
@@ -83,14 +120,6 @@ func (s *stdio) copyOut(ctx context.Context, path string, r io.Reader) {
 	}()
 }
 
-func (s *stdio) closeStdin() {
-	s.stdin.Do(func() {
-		if w := s.rio.Stdin(); w != nil {
-			w.Close()
-		}
-	})
-}
-
 // drain waits up to d for the output copies to reach EOF, then closes everything.
 func (s *stdio) drain(d time.Duration) {
 	done := make(chan struct{})
@@ -99,6 +128,7 @@ func (s *stdio) drain(d time.Duration) {
 	case <-done:
 	case <-time.After(d):
 	}
+	s.closeStdin()
 	s.cancel()
 	s.rio.Close()
 }
