@@ -54,7 +54,7 @@ func (d *lxcDriver) exec(ctx context.Context, req Request, sio *stdio, dir strin
 	deadline := time.After(d.k.c.CreateTimeout)
 	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 10*time.Millisecond) {
 		procs, _ := d.cg.Procs()
-		if pid := firstChildIn(attach, procs); pid != 0 {
+		if pid := attached(attach, procs, d.lxcInit); pid != 0 {
 			setRlimits(pid, p.Rlimits)
 			go func() {
 				r := <-done
@@ -79,6 +79,33 @@ func (d *lxcDriver) exec(ctx context.Context, req Request, sio *stdio, dir strin
 		case <-time.After(delay):
 		}
 	}
+}
+
+// attached finds the process lxc-attach runs among the container's processes procs: a child of
+// lxc-attach, but not its transient child, which LXC also moves into the container's cgroup and which
+// exits once it has cloned the attached process. The attached process is in the container's pid
+// namespace (that of LXC's init, lxcInit), or, in a container without one of its own, has exec'd
+// its command, which the transient process never does.
+func attached(attach int, procs []int, lxcInit int) int {
+	in := map[int]bool{}
+	for _, p := range procs {
+		in[p] = true
+	}
+	self, _ := os.Readlink("/proc/self/ns/pid")
+	initNS, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", lxcInit))
+	attachExe, _ := os.Stat(fmt.Sprintf("/proc/%d/exe", attach))
+	for _, c := range children(attach) {
+		if !in[c] {
+			continue
+		}
+		if ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", c)); initNS != "" && initNS != self && ns == initNS {
+			return c
+		}
+		if exe, err := os.Stat(fmt.Sprintf("/proc/%d/exe", c)); err == nil && attachExe != nil && !os.SameFile(exe, attachExe) {
+			return c
+		}
+	}
+	return 0
 }
 
 // attachDir makes the process start in cwd. Stock lxc-attach has no option for it: LXC changes into

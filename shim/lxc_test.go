@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -59,8 +60,8 @@ type lxcKeeper struct {
 	cmd    *exec.Cmd
 }
 
-// startLXCKeeper runs Keep with the lxc driver for a container running script.
-func startLXCKeeper(t *testing.T, script string) *lxcKeeper {
+// startLXCKeeper runs Keep with the lxc driver for a container running script, in a spec edit may change.
+func startLXCKeeper(t *testing.T, script string, edit func(*specs.Spec)) *lxcKeeper {
 	t.Helper()
 	rootfs := lxcRootfs(t)
 	state, bundle := t.TempDir(), t.TempDir()
@@ -72,6 +73,9 @@ func startLXCKeeper(t *testing.T, script string) *lxcKeeper {
 		Mounts:  []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}},
 		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.MountNamespace},
 			{Type: specs.IPCNamespace}, {Type: specs.UTSNamespace}}},
+	}
+	if edit != nil {
+		edit(spec)
 	}
 	h, err := lcr.LoadHierarchies()
 	if err != nil {
@@ -118,7 +122,18 @@ func startLXCKeeper(t *testing.T, script string) *lxcKeeper {
 		_ = k.cmd.Process.Kill()
 		_ = k.cmd.Wait()
 		for _, d := range []string{k.cgroup, k.cgroup + lcr.MonitorSuffix} {
-			_ = h.Cgroup(d).Remove()
+			cg := h.Cgroup(d)
+			for i := 0; i < 200; i++ { // the container dies with lxc-execute, which dies with the keeper
+				pids, _ := cg.Procs()
+				if len(pids) == 0 {
+					break
+				}
+				for _, p := range pids {
+					_ = syscall.Kill(p, syscall.SIGKILL)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			_ = cg.Remove()
 		}
 		_ = h.Cgroup("corral-shim-test").Remove()
 	})
@@ -150,7 +165,7 @@ func (k *lxcKeeper) wait(t *testing.T, execID string) shim.Exit {
 }
 
 func TestKeepLXCKilledBeforeStart(t *testing.T) {
-	k := startLXCKeeper(t, "exit 0")
+	k := startLXCKeeper(t, "exit 0", nil)
 	k.call(t, shim.Request{Op: shim.OpKill, Signal: 28}) // SIGWINCH does not end a process
 	k.call(t, shim.Request{Op: shim.OpKill, Signal: 15})
 	if e := k.wait(t, ""); e.Status != 143 {
@@ -165,7 +180,7 @@ func TestKeepLXCKilledBeforeStart(t *testing.T) {
 }
 
 func TestKeepLXC(t *testing.T) {
-	k := startLXCKeeper(t, "trap 'exit 4' USR1; while true; do sleep 0.05; done")
+	k := startLXCKeeper(t, "trap 'exit 4' USR1; while true; do sleep 0.05; done", nil)
 	pid := k.call(t, shim.Request{Op: shim.OpStart}).Pid
 	if b, _ := os.ReadFile(filepath.Join(k.client.Dir, shim.InitPIDFile)); pid == 0 || string(b) != strconv.Itoa(int(pid)) {
 		t.Fatalf("start answered pid %d, init.pid holds %q", pid, b)
@@ -195,5 +210,36 @@ func TestKeepLXC(t *testing.T) {
 		if pids, err := h.Cgroup(d).Procs(); err != nil || pids != nil {
 			t.Errorf("cgroup %s left with processes %v, %v", d, pids, err)
 		}
+	}
+}
+
+// TestKeepLXCHostPIDs: without a pid namespace of its own, an exec is still told from lxc-attach's
+// transient process, and the orphans of the command die with it.
+func TestKeepLXCHostPIDs(t *testing.T) {
+	k := startLXCKeeper(t, "sleep 1000 & trap 'exit 5' TERM; while true; do sleep 0.05; done", func(s *specs.Spec) {
+		s.Linux.Namespaces = s.Linux.Namespaces[1:]
+	})
+	k.call(t, shim.Request{Op: shim.OpStart})
+	for i := range 5 {
+		id := "e" + strconv.Itoa(i)
+		proc := &specs.Process{Args: []string{"sh", "-c", "trap 'exit 9' TERM; while true; do sleep 0.05; done"}, Cwd: "/", Env: []string{"PATH=/bin"}}
+		pid := k.call(t, shim.Request{Op: shim.OpExec, ExecID: id, Process: proc}).Pid
+		if cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/cmdline"); !strings.HasPrefix(string(cmdline), "sh\x00-c\x00trap") {
+			t.Errorf("exec pid %d is %q, not the exec's command", pid, cmdline)
+		}
+		time.Sleep(50 * time.Millisecond) // let the shell install its trap
+		k.call(t, shim.Request{Op: shim.OpKill, ExecID: id, Signal: 15})
+		if e := k.wait(t, id); e.Status != 9 {
+			t.Errorf("exec %s exit %+v after SIGTERM trapped to exit 9", id, e)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	k.call(t, shim.Request{Op: shim.OpKill, Signal: 15})
+	if e := k.wait(t, ""); e.Status != 5 {
+		t.Errorf("exit %+v after SIGTERM trapped to exit 5", e)
+	}
+	h, _ := lcr.LoadHierarchies()
+	if pids, _ := h.Cgroup(k.cgroup).Procs(); len(pids) > 0 {
+		t.Errorf("processes %v outlived the container's command", pids)
 	}
 }
