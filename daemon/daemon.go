@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/corral-dev/corral/config"
+	lxc "github.com/corral-dev/corral/engine/lcr"
 	"github.com/corral-dev/corral/runtime"
 	"github.com/corral-dev/corral/runtime/lcr"
 	v1 "github.com/corral-dev/corral/runtime/v1"
@@ -124,9 +125,23 @@ func families(ctx context.Context, cfg *config.Config, shimv2 *v2.Runtime) *runt
 	if shimErr != nil {
 		log.G(ctx).WithError(shimErr).Info("shim v1 family unavailable")
 	}
+	lxcHost, lxcEngine := lxc.Load(ctx)
+	lcrErr := lxcEngine.Unavailable
+	if lcrErr != nil {
+		log.G(ctx).WithError(lcrErr).Info("lcr family unavailable")
+	} else {
+		log.G(ctx).WithField("version", lxcEngine.Version).Info("lcr engine loaded")
+		lcrErr = shimErr // the keeper of an lcr container is corral-shim too
+	}
 	return runtime.NewRegistry(
-		runtime.Family{Name: "lcr", Ops: lcr.New(),
-			Unavailable: fmt.Errorf("the lcr family (LXC through the engine layer) is not built yet: %w", errdefs.ErrNotImplemented)},
+		runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{
+			Host:          lxcHost,
+			State:         cfg.State,
+			ShimBinary:    shimBin,
+			CreateTimeout: cfg.Timeouts.RuntimeCreate.Duration,
+			CallTimeout:   cfg.Timeouts.RuntimeCall.Duration,
+			IODrain:       cfg.Timeouts.IODrain.Duration,
+		}), Unavailable: lcrErr},
 		runtime.Family{Name: "shim v2", Ops: shimv2},
 		runtime.Family{Name: "shim v1", Ops: v1.New(v1.Opts{
 			State:         cfg.State,

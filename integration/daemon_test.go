@@ -37,7 +37,7 @@ func TestRuntimesListing(t *testing.T) {
 		{"runc", "shim v1", "/usr/sbin/runc", "built-in", "true"},
 		{"runsc", "shim v1", "built-in, config", "true"},
 		{"my-runc", "shim v1", "/usr/sbin/runc", "config", "true"},
-		{"lcr", "lcr", "false", "true", "not built yet"},
+		{"lcr", "lcr", "built-in", "true", "true"}, // installed, and the default
 	} {
 		found := false
 		for _, line := range strings.Split(out, "\n") {

@@ -27,8 +27,6 @@ func TestRuntimeNameErrors(t *testing.T) {
 		{"foo", []string{`invalid runtime name "foo"`, "lcr, runc, kata-runtime, runsc, io.containerd.<rt>.<ver>", "gone", "my-runc"}},
 		{"io.containerd.runc", []string{`invalid runtime name "io.containerd.runc"`, "exactly four parts"}},
 		{"gone", []string{`runtime "gone" is not available`, "/nonexistent/runc", "does not exist", "--runtime"}},
-		{"", []string{`runtime "lcr" is not available`, "not built yet", "--runtime"}}, // built-in default
-		{"LCR", []string{`runtime "lcr" is not available`}},                            // case-insensitive
 	} {
 		t.Run(tc.runtime, func(t *testing.T) {
 			d.t = t

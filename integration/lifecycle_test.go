@@ -15,6 +15,7 @@ import (
 
 // runtimes is the suite every runtime family runs: each name is a real runtime on this host.
 var runtimes = []struct{ name, family string }{
+	{"lcr", "lcr"},
 	{"runc", "shim v1"},
 	{"runsc", "shim v1"},
 	{"my-runc", "shim v1"},

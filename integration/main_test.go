@@ -72,6 +72,8 @@ type daemon struct {
 	config string
 	cmd    *exec.Cmd
 	log    *bytes.Buffer
+	// env, if set, replaces corrald's environment.
+	env []string
 }
 
 // Address is the daemon's socket.
@@ -120,6 +122,7 @@ func (d *daemon) start() {
 	d.t.Helper()
 	d.log = &bytes.Buffer{}
 	d.cmd = exec.Command(filepath.Join(bins, "corrald"), "--config", d.config, "--log-level", "debug")
+	d.cmd.Env = d.env
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		d.t.Fatal(err)
@@ -166,6 +169,7 @@ func (d *daemon) cleanupContainers() {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	_ = exec.Command("sh", "-c", "for r in "+d.State()+"/*/*/runc; do [ -d \"$r\" ] && for c in $(ls \"$r\"); do runc --root \"$r\" delete -f \"$c\"; done; done").Run()
+	d.cleanupLXC()
 }
 
 // result is what a corral invocation printed and how it exited.

@@ -16,7 +16,7 @@ import (
 
 func registry() *runtime.Registry {
 	return runtime.NewRegistry(
-		runtime.Family{Name: "lcr", Ops: lcr.New()},
+		runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{})},
 		runtime.Family{Name: "shim v2", Ops: v2.New(v2.Opts{})},
 		runtime.Family{Name: "shim v1", Ops: v1.New(v1.Opts{})},
 	)
@@ -51,7 +51,7 @@ func TestRegistryQueryOrder(t *testing.T) {
 }
 
 func TestRegistryQueryNone(t *testing.T) {
-	r := runtime.NewRegistry(runtime.Family{Name: "lcr", Ops: lcr.New()})
+	r := runtime.NewRegistry(runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{})})
 	if _, err := r.Query("runc"); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("got %v, want NotFound", err)
 	}

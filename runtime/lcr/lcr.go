@@ -1,27 +1,321 @@
-// Package lcr is the runtime family for the name "lcr": LXC containers driven through the engine layer.
+// Package lcr is the runtime family for the name "lcr": LXC containers through the engine layer. The
+// container's OCI spec is translated into an LXC config (engine/lcr) and run by a corral-shim keeper
+// with its lxc driver: lxc-execute at start, lxc-attach for execs. Pause, resume, update and the
+// container's processes and statistics are done by corrald with the LXC tools and cgroups.
 package lcr
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/corral-dev/corral/engine"
+	lxc "github.com/corral-dev/corral/engine/lcr"
 	"github.com/corral-dev/corral/runtime"
+	"github.com/corral-dev/corral/shim"
 )
 
 // Name is the only runtime name this family runs.
 const Name = "lcr"
 
-// Runtime runs lcr containers. Its operations arrive with the engine layer; until then each returns
-// errdefs.ErrNotImplemented.
+// Runtime runs lcr containers.
 type Runtime struct {
 	runtime.Unsupported
+	host          *lxc.Host
+	state         string // <state>: work dirs are <state>/<ns>/<id>
+	shimBinary    string
+	createTimeout time.Duration
+	callTimeout   time.Duration
+	ioDrain       time.Duration
+	execs         shim.Execs // created, not yet started
 }
 
 var _ runtime.Ops = (*Runtime)(nil)
 
+// Opts configure the family.
+type Opts struct {
+	// Host is the loaded lcr engine; nil when LXC cannot run here (the family is then unavailable).
+	Host          *lxc.Host
+	State         string
+	ShimBinary    string
+	CreateTimeout time.Duration
+	CallTimeout   time.Duration
+	IODrain       time.Duration
+}
+
 // New returns the lcr family.
-func New() *Runtime {
-	return &Runtime{Unsupported: runtime.Unsupported{Family: "lcr"}}
+func New(o Opts) *Runtime {
+	return &Runtime{
+		Unsupported:   runtime.Unsupported{Family: "lcr"},
+		host:          o.Host,
+		state:         o.State,
+		shimBinary:    o.ShimBinary,
+		createTimeout: o.CreateTimeout,
+		callTimeout:   o.CallTimeout,
+		ioDrain:       o.IODrain,
+	}
 }
 
 // Detect accepts exactly "lcr", in any case.
 func (*Runtime) Detect(name string) bool { return strings.EqualFold(name, Name) }
+
+func (r *Runtime) client(t runtime.Task) *shim.Client {
+	return shim.NewClient(r.state, t.Namespace, t.ID, r.callTimeout)
+}
+
+// Create translates the spec into the LXC config <work dir>/lxc/<id>/config and starts the keeper,
+// which holds the container's stdio until Start runs lxc-execute. A spec field LXC cannot express
+// fails here, naming the field; on failure nothing is left behind.
+func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, retErr error) {
+	if r.host == nil {
+		return 0, fmt.Errorf("the lcr engine is not loaded: %w", errdefs.ErrFailedPrecondition)
+	}
+	if o.Terminal {
+		return 0, fmt.Errorf("terminal for runtime %s: %w", o.Runtime.Name, errdefs.ErrNotImplemented)
+	}
+	spec, err := readSpec(o.Bundle)
+	if err != nil {
+		return 0, err
+	}
+	cfg, err := lxc.Translate(spec, lxc.TranslateOpts{CgroupV2: r.host.Cgroups.V2(), CgroupDir: path.Join("corral", o.Namespace, o.ID)})
+	if err != nil {
+		return 0, fmt.Errorf("failed to translate the spec into an LXC config: %w", err)
+	}
+	cgroup := cfg.Value("lxc.cgroup.dir.container")
+	if err := r.freeCgroups(cgroup); err != nil {
+		return 0, err
+	}
+	kc := r.client(o.Task)
+	if err := kc.MakeWorkDir(); err != nil {
+		return 0, err
+	}
+	defer func() {
+		if retErr != nil {
+			_ = kc.Remove()
+		}
+	}()
+	confDir := filepath.Join(kc.Dir, shim.LXCPath, o.ID)
+	if err := os.MkdirAll(confDir, 0o700); err != nil {
+		return 0, err
+	}
+	if err := os.WriteFile(filepath.Join(confDir, "config"), cfg.Marshal(), 0o600); err != nil {
+		return 0, err
+	}
+	c := &shim.Config{
+		Namespace: o.Namespace, ID: o.ID, Bundle: o.Bundle, Socket: kc.Socket,
+		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,
+		CreateTimeout: r.createTimeout, IODrain: r.ioDrain,
+		Driver: shim.DriverLXC,
+		LXC: &shim.LXCConfig{Name: o.ID, Args: spec.Process.Args, Tools: r.host.Dir,
+			Cgroup: cgroup},
+	}
+	if err := shim.WriteConfig(kc.Dir, c); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.createTimeout)
+	defer cancel()
+	return shim.Start(ctx, r.shimBinary, kc.Dir)
+}
+
+// freeCgroups makes sure LXC can create the container's cgroup and its monitor's: it will not
+// reuse one. Empty ones, which a container killed with its monitor leaves, are removed; ones with
+// processes belong to a running container.
+func (r *Runtime) freeCgroups(dir string) error {
+	for _, d := range []string{dir, dir + lxc.MonitorSuffix} {
+		cg := r.host.Cgroups.Cgroup(d)
+		pids, err := cg.Procs()
+		if err != nil {
+			return err
+		}
+		if len(pids) > 0 {
+			return fmt.Errorf("cgroup %s is in use by processes %v (linux.cgroupsPath must be the container's own): %w", d, pids, errdefs.ErrAlreadyExists)
+		}
+		if err := cg.Remove(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readSpec(bundle string) (*specs.Spec, error) {
+	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("container spec is not a valid OCI spec: %v: %w", err, errdefs.ErrInvalidArgument)
+	}
+	return &s, nil
+}
+
+// Start has the keeper run lxc-execute for the init, or lxc-attach for an exec.
+func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (uint32, error) {
+	kc := r.client(t)
+	if execID != "" {
+		return r.execs.Start(ctx, kc, execID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.createTimeout)
+	defer cancel()
+	e, err := shim.Call(ctx, kc.Socket, shim.Request{Op: shim.OpStart})
+	if err != nil {
+		return 0, fmt.Errorf("failed to start container %s: %w", t.ID, err)
+	}
+	return e.Pid, nil
+}
+
+// Kill has the keeper signal the init (the container's command), every process, or an exec.
+func (r *Runtime) Kill(ctx context.Context, t runtime.Task, o runtime.KillOpts) error {
+	kc := r.client(t)
+	_, err := kc.Call(ctx, shim.Request{Op: shim.OpKill, ExecID: o.ExecID, Signal: int(o.Signal), All: o.All})
+	if err != nil && o.ExecID == "" && kc.Finished() {
+		return fmt.Errorf("process already finished: %w", errdefs.ErrNotFound)
+	}
+	return err
+}
+
+// Wait returns the exit the keeper recorded, waiting for it if the process still runs.
+func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runtime.Exit, error) {
+	e, err := r.client(t).Wait(ctx, execID)
+	if err != nil {
+		return runtime.Exit{}, fmt.Errorf("failed to wait for task %s: %w", t.ID, err)
+	}
+	return runtime.Exit{Pid: e.Pid, Status: e.Status, Timestamp: e.ExitedAt}, nil
+}
+
+// CloseIO closes the stdin of the init or of an exec through the keeper.
+func (r *Runtime) CloseIO(ctx context.Context, t runtime.Task, execID string) error {
+	return r.client(t).CloseStdin(ctx, execID)
+}
+
+// container is what corrald needs to drive a task's LXC container itself: the keeper config, the
+// tool driver and the container's cgroup.
+type container struct {
+	c   *shim.Config
+	l   *lxc.LXC
+	cg  *lxc.Cgroup
+	pid int // the init's pid once started, else 0
+}
+
+func (r *Runtime) container(t runtime.Task) (*container, error) {
+	if r.host == nil {
+		return nil, fmt.Errorf("the lcr engine is not loaded: %w", errdefs.ErrFailedPrecondition)
+	}
+	dir := r.client(t).Dir
+	c, err := shim.ReadConfig(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no keeper work dir for %s: %w", t.ID, errdefs.ErrNotFound)
+	} else if err != nil {
+		return nil, err
+	}
+	if c.LXC == nil {
+		return nil, fmt.Errorf("keeper of %s does not run LXC", t.ID)
+	}
+	ct := &container{c: c, l: r.host.LXC(filepath.Join(dir, shim.LXCPath), ""), cg: r.host.Cgroups.Cgroup(c.LXC.Cgroup)}
+	if b, err := os.ReadFile(filepath.Join(dir, shim.InitPIDFile)); err == nil {
+		ct.pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	return ct, nil
+}
+
+// running returns the task's container if it runs: started, and not yet exited.
+func (r *Runtime) running(t runtime.Task) (*container, error) {
+	ct, err := r.container(t)
+	if err != nil {
+		return nil, err
+	}
+	if ct.pid == 0 || r.client(t).Finished() {
+		return nil, fmt.Errorf("task %s is not running: %w", t.ID, errdefs.ErrFailedPrecondition)
+	}
+	return ct, nil
+}
+
+// Pause runs lxc-freeze.
+func (r *Runtime) Pause(ctx context.Context, t runtime.Task) error {
+	ct, err := r.running(t)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	defer cancel()
+	return ct.l.Freeze(ctx, ct.c.LXC.Name)
+}
+
+// Resume runs lxc-unfreeze.
+func (r *Runtime) Resume(ctx context.Context, t runtime.Task) error {
+	ct, err := r.running(t)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	defer cancel()
+	return ct.l.Unfreeze(ctx, ct.c.LXC.Name)
+}
+
+// Pids lists the processes of the container's cgroup, LXC's init among them.
+func (r *Runtime) Pids(ctx context.Context, t runtime.Task) ([]runtime.Process, error) {
+	ct, err := r.container(t)
+	if err != nil {
+		return nil, err
+	}
+	pids, err := ct.cg.Procs()
+	if err != nil {
+		return nil, fmt.Errorf("failed to list the processes of %s: %w", t.ID, err)
+	}
+	ps := make([]runtime.Process, len(pids))
+	for i, p := range pids {
+		ps[i] = runtime.Process{Pid: uint32(p)}
+	}
+	return ps, nil
+}
+
+// Status reports the recorded exit, a keeper gone, a container not yet started, or the cgroup's
+// freezer state.
+func (r *Runtime) Status(ctx context.Context, t runtime.Task) (runtime.Status, error) {
+	kc := r.client(t)
+	if e, err := shim.ReadExit(kc.Dir); err == nil {
+		return runtime.Status{Pid: e.Pid, State: runtime.Stopped}, nil
+	}
+	if !shim.Alive(kc.Dir) {
+		return runtime.Status{State: runtime.Stopped}, nil
+	}
+	ct, err := r.container(t)
+	if err != nil {
+		return runtime.Status{State: runtime.Unknown}, err
+	}
+	switch {
+	case ct.pid == 0:
+		return runtime.Status{State: runtime.Created}, nil
+	case ct.cg.Frozen():
+		return runtime.Status{Pid: uint32(ct.pid), State: runtime.Paused}, nil
+	}
+	return runtime.Status{Pid: uint32(ct.pid), State: runtime.Running}, nil
+}
+
+// Stats reads the container's usage from its cgroups, as an engine.Stats in JSON.
+func (r *Runtime) Stats(ctx context.Context, t runtime.Task) (*anypb.Any, error) {
+	ct, err := r.running(t)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ct.cg.Stats()
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the cgroups of %s: %w", t.ID, err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	return &anypb.Any{TypeUrl: engine.StatsTypeURL, Value: b}, nil
+}

@@ -20,7 +20,7 @@ import (
 
 func registry(v2Unavailable error) *runtime.Registry {
 	return runtime.NewRegistry(
-		runtime.Family{Name: "lcr", Ops: lcr.New()},
+		runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{})},
 		runtime.Family{Name: "shim v2", Ops: v2.New(v2.Opts{}), Unavailable: v2Unavailable},
 		runtime.Family{Name: "shim v1", Ops: v1.New(v1.Opts{})},
 	)
