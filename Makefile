@@ -3,8 +3,9 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/corral-dev/corral/services/version.Version=$(VERSION) -X github.com/corral-dev/corral/cmd/corral/commands.Version=$(VERSION)
 BINS    := corrald corral corral-shim
+FUZZTIME ?= 20s
 
-.PHONY: all build setup test unit integration demo bench check clean help
+.PHONY: all build setup test unit fuzz integration demo bench check clean help
 
 all: build
 
@@ -25,10 +26,13 @@ check: ## gofmt and go vet
 unit: ## unit tests only (no root needed)
 	$(GO) test $$($(GO) list ./... | grep -v /integration)
 
+fuzz: ## fuzz the OCI spec → LXC config translation for FUZZTIME (20s)
+	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./engine/lcr/
+
 integration: build ## end-to-end tests against a real corrald, runc, runsc and ctr (root)
 	$(GO) test -count=1 -v -timeout 30m ./integration/
 
-test: check build ## everything CI runs: check, unit and integration tests
+test: check build fuzz ## everything CI runs: check, a bounded fuzz run, unit and integration tests
 	$(GO) test -count=1 -timeout 30m ./...
 
 demo: setup build ## install, build, start a private corrald and run containers through it
