@@ -8,7 +8,7 @@ export LC_ALL=C # EPOCHREALTIME and awk must agree on the decimal point
 cd "$(dirname "$0")/.."
 N=${BENCH_ITERATIONS:-20} WARMUP=${BENCH_WARMUP:-2} SHIMS=${BENCH_CONTAINERS:-5} IDLE=${BENCH_IDLE:-5}
 [ "$(id -u)" = 0 ] || { echo "bench.sh: must run as root" >&2; exit 1; }
-for c in runc jq pgrep ctr containerd containerd-shim-runc-v2; do command -v $c >/dev/null || { echo "bench.sh: $c not found" >&2; exit 1; }; done
+for c in runc jq pgrep ctr containerd containerd-shim-runc-v2 lxc-execute; do command -v $c >/dev/null || { echo "bench.sh: $c not found" >&2; exit 1; }; done
 
 tmp=$(mktemp -d /tmp/corral-bench.XXXXXX)
 sock=$tmp/corrald.sock daemon= ctd=
@@ -28,6 +28,8 @@ cleanup() {
 	[ -n "$ctd" ] && kill "$ctd" 2>/dev/null && wait "$ctd" 2>/dev/null
 	for pid in $(pgrep -f "corral-shim keep $tmp/"); do kill -KILL "$pid"; done # keepers left behind, if any
 	for id in $(runc --root "$tmp/runc" list -q 2>/dev/null); do runc --root "$tmp/runc" delete -f "$id"; done
+	for pid in $(pgrep -f "lxc-execute -n bench-bare -P $tmp/"); do kill -KILL "$pid"; done
+	rmdir /sys/fs/cgroup/*/corral-bench/bare* /sys/fs/cgroup/corral-bench/bare* /sys/fs/cgroup/*/corral-bench /sys/fs/cgroup/corral-bench 2>/dev/null
 	rm -rf "$tmp"
 	exit $rc
 }
@@ -72,7 +74,24 @@ c_mean=$(ms corral | mean) c_median=$(ms corral | median)
 r_mean=$(ms runc | mean) r_median=$(ms runc | median)
 ratio=$(awk -v c="$c_mean" -v r="$r_mean" 'BEGIN { printf "%.2f", c / r }')
 
-# 2. Keeper RSS (and PSS, which splits shared pages among the keepers) per running container.
+# 2. The same for lcr: corral run --rm on lcr vs bare lxc-execute, paired. The bare container runs the
+# LXC config corral writes for that rootfs, copied from a container corral created, with cgroups of its own.
+corral run -d --runtime lcr --rootfs "$tmp/rootfs" bench-lcfg sleep 1000
+mkdir -p "$tmp/lxc/bench-bare"
+sed -e 's#^lxc.cgroup.dir.container = .*#lxc.cgroup.dir.container = "corral-bench/bare"#' \
+	-e 's#^lxc.cgroup.dir.monitor = .*#lxc.cgroup.dir.monitor = "corral-bench/bare.monitor"#' \
+	"$tmp/state/default/bench-lcfg/lxc/bench-lcfg/config" >"$tmp/lxc/bench-bare/config"
+remove bench-lcfg
+run_lcr() { sample lcr "$1" corral run --rm --runtime lcr --rootfs "$tmp/rootfs" "bench-l$1" /bin/true; }
+run_lxc() { sample lxc "$1" lxc-execute -n bench-bare -P "$tmp/lxc" -- /bin/true; }
+for i in $(seq $((1 - WARMUP)) "$N"); do
+	if [ $((i % 2)) = 0 ]; then run_lcr "$i"; run_lxc "$i"; else run_lxc "$i"; run_lcr "$i"; fi
+done
+l_mean=$(ms lcr | mean) l_median=$(ms lcr | median)
+x_mean=$(ms lxc | mean) x_median=$(ms lxc | median)
+l_ratio=$(awk -v c="$l_mean" -v r="$x_mean" 'BEGIN { printf "%.2f", c / r }')
+
+# 3. Keeper RSS (and PSS, which splits shared pages among the keepers) per running container.
 : >"$tmp/rss" && : >"$tmp/pss"
 for k in $(seq "$SHIMS"); do corral run -d --runtime runc --rootfs "$tmp/rootfs" "bench-d$k" sleep 1000; done
 sleep 1
@@ -86,7 +105,7 @@ shim_rss=$(mean <"$tmp/rss") shim_pss=$([ -s "$tmp/pss" ] && mean <"$tmp/pss" ||
 for k in $(seq "$SHIMS"); do remove "bench-d$k"; done
 [ -z "$(corral containers ls | awk 'NR > 1')" ] || { echo "bench.sh: containers left behind" >&2; exit 1; }
 
-# 3. ctr run --rm through the same shim v2 (containerd-shim-runc-v2), corrald vs containerd, paired.
+# 4. ctr run --rm through the same shim v2 (containerd-shim-runc-v2), corrald vs containerd, paired.
 cat >"$tmp/containerd.toml" <<TOML
 version = 2
 root = "$tmp/ctd-root"
@@ -110,17 +129,20 @@ v_mean=$(ms v2corral | mean) v_median=$(ms v2corral | median)
 d_mean=$(ms v2containerd | mean) d_median=$(ms v2containerd | median)
 v_ratio=$(awk -v c="$v_mean" -v r="$d_mean" 'BEGIN { printf "%.2f", c / r }')
 
-# 4. corrald's RSS once idle again, with no containers, after the work above.
+# 5. corrald's RSS once idle again, with no containers, after the work above.
 sleep "$IDLE"
 idle_rss=$(mib /proc/$daemon/status VmRSS)
 
 echo
 echo "Corral $(git describe --always --dirty 2>/dev/null || echo dev) bench: $N paired iterations after $WARMUP warm-ups;" \
-	"$(nproc) CPUs; $(runc --version | head -1)"
-printf '%-36s %-32s %-7s %s\n' FIGURE VALUE STATUS GOAL \
+	"$(nproc) CPUs; $(runc --version | head -1); LXC $(lxc-execute --version)"
+printf '%-40s %-32s %-7s %s\n' FIGURE VALUE STATUS GOAL \
 	"corral run --rm /bin/true" "mean $c_mean ms, median $c_median ms" "" "" \
 	"runc run /bin/true" "mean $r_mean ms, median $r_median ms" "" "" \
 	"ratio corral/runc (of means)" "$ratio" "$(goal "$ratio" 1.3)" "≤ 1.3" \
+	"corral run --rm --runtime lcr /bin/true" "mean $l_mean ms, median $l_median ms" "" "" \
+	"lxc-execute /bin/true" "mean $x_mean ms, median $x_median ms" "" "" \
+	"ratio corral lcr/lxc-execute (of means)" "$l_ratio" "$(goal "$l_ratio" 1.3)" "≤ 1.3" \
 	"ctr run --rm via corrald, shim v2" "mean $v_mean ms, median $v_median ms" "" "" \
 	"ctr run --rm via containerd, shim v2" "mean $d_mean ms, median $d_median ms" "" "" \
 	"ratio corrald/containerd (of means)" "$v_ratio" "$(goal "$v_ratio" 0.8)" "≤ 0.8" \
