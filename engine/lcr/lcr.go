@@ -51,6 +51,7 @@ type ExitError struct {
 	Message string
 }
 
+// Error is the tool's name, LXC's message and the status.
 func (e *ExitError) Error() string {
 	if e.Message != "" {
 		return fmt.Sprintf("%s: %s (exit status %d)", e.Tool, e.Message, e.Status)
