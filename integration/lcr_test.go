@@ -175,6 +175,26 @@ func TestLCRUnexpressible(t *testing.T) {
 	}
 }
 
+// TestLCRStartError: a container LXC cannot set up fails to start with LXC's own error, and leaves
+// nothing behind.
+func TestLCRStartError(t *testing.T) {
+	d := startDaemon(t, "")
+	s := lcrSpec("true", t.TempDir())
+	s.Linux.Resources.CPU = &specs.LinuxCPU{Cpus: "999"}
+	if err := d.createSpec(t, "f1", s); err != nil {
+		t.Fatal(err)
+	}
+	r := d.corral("tasks", "start", "f1")
+	if r.code != 1 || !strings.Contains(r.stderr, "failed to start container f1: lxc-execute: ") ||
+		!strings.Contains(r.stderr, `Failed to set "cpuset.cpus" to "999"`) ||
+		strings.Count(r.stderr, "failed to start container") != 1 {
+		t.Errorf("start: exit %d stderr %q, want LXC's error once", r.code, r.stderr)
+	}
+	d.wait(t, "f1")
+	d.corral("containers", "rm", "f1").must(t)
+	d.assertLXCGone(t, "f1")
+}
+
 // TestLCRRestore: a created container survives a corrald crash and starts afterwards; one killed by
 // a signal while corrald is down reports that signal's status.
 func TestLCRRestore(t *testing.T) {

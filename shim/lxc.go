@@ -101,7 +101,7 @@ func (d *lxcDriver) start(ctx context.Context) (int, error) {
 	case monitor = <-started:
 	case r := <-done:
 		go d.end(0, execResult{255, r.err})
-		return 0, fmt.Errorf("failed to start container %s: %w", d.c.Name, r.err)
+		return 0, r.err
 	}
 	closeAfterStart(rio)
 	ctx, cancel := context.WithTimeout(ctx, d.k.c.CreateTimeout)
@@ -115,7 +115,7 @@ func (d *lxcDriver) start(ctx context.Context) (int, error) {
 	if r != nil { // lxc-execute is done already
 		go d.end(pid, *r)
 		if r.err != nil {
-			return 0, fmt.Errorf("failed to start container %s: %w", d.c.Name, r.err)
+			return 0, r.err
 		}
 		return pid, nil
 	}
