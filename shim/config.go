@@ -1,6 +1,7 @@
-// Package shim is corral-shim, the shim v1 keeper: one detached process per container that runs the
-// runc-compatible binary, holds the container's stdio, reaps it, records its exit status in the work
-// dir and reports it to corrald over a unix socket. It also holds the client side of that protocol.
+// Package shim is corral-shim, the keeper of the shim v1 and lcr families: one detached process per
+// container that runs it (with a runc-compatible binary, or with LXC's tools for lcr), holds the
+// container's stdio, reaps it, records its exit status in the work dir and reports it to corrald over a
+// unix socket. It also holds the client side of that protocol.
 package shim
 
 import (

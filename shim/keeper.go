@@ -23,8 +23,9 @@ type report struct {
 }
 
 // Keep is the keeper's body, run in its own session: create the container from the work dir's
-// Config, report the init pid (or the runtime's error) on out, then reap the init, clean up the
-// runtime's state and record the exit status before answering waiters. It returns when done.
+// Config, report the init pid (0 if the init runs only once started: lxc) or the runtime's error on
+// out, then reap the init, clean up the runtime's state and record the exit status before answering
+// waiters. It returns when done.
 // Keep may run once per process: it reaps every child of the process and owns go-runc's Monitor.
 func Keep(ctx context.Context, dir string, out *os.File) error {
 	c, err := ReadConfig(dir)

@@ -1,4 +1,4 @@
-// Command corral-shim is the shim v1 keeper: corrald starts one per container.
+// Command corral-shim is the keeper of shim v1 and lcr containers: corrald starts one per container.
 //
 //	corral-shim start WORKDIR   fork a detached keeper for WORKDIR, then exit
 //	corral-shim keep WORKDIR    the keeper itself (run by start)
