@@ -164,6 +164,20 @@ func (k *lxcKeeper) wait(t *testing.T, execID string) shim.Exit {
 	return e
 }
 
+// cmdline reads the command line of pid once it starts with prefix, or gives up after half a second.
+// The pid is found as soon as the process exists, which may be before it has exec'd its command or
+// while the kernel is still setting up the new command line.
+func cmdline(pid uint32, prefix string) string {
+	var b []byte
+	for range 100 {
+		if b, _ = os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/cmdline"); strings.HasPrefix(string(b), prefix) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return string(b)
+}
+
 func TestKeepLXCKilledBeforeStart(t *testing.T) {
 	k := startLXCKeeper(t, "exit 0", nil)
 	k.call(t, shim.Request{Op: shim.OpKill, Signal: 28}) // SIGWINCH does not end a process
@@ -185,7 +199,7 @@ func TestKeepLXC(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(k.client.Dir, shim.InitPIDFile)); pid == 0 || string(b) != strconv.Itoa(int(pid)) {
 		t.Fatalf("start answered pid %d, init.pid holds %q", pid, b)
 	}
-	if cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/cmdline"); !strings.HasPrefix(string(cmdline), "sh\x00-c\x00trap") {
+	if cmdline := cmdline(pid, "sh\x00-c\x00trap"); !strings.HasPrefix(cmdline, "sh\x00-c\x00trap") {
 		t.Errorf("pid %d is %q, not the container's command", pid, cmdline)
 	}
 	if _, err := k.client.Call(context.Background(), shim.Request{Op: shim.OpStart}); err == nil {
@@ -224,7 +238,7 @@ func TestKeepLXCHostPIDs(t *testing.T) {
 		id := "e" + strconv.Itoa(i)
 		proc := &specs.Process{Args: []string{"sh", "-c", "trap 'exit 9' TERM; while true; do sleep 0.05; done"}, Cwd: "/", Env: []string{"PATH=/bin"}}
 		pid := k.call(t, shim.Request{Op: shim.OpExec, ExecID: id, Process: proc}).Pid
-		if cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/cmdline"); !strings.HasPrefix(string(cmdline), "sh\x00-c\x00trap") {
+		if cmdline := cmdline(pid, "sh\x00-c\x00trap"); !strings.HasPrefix(cmdline, "sh\x00-c\x00trap") {
 			t.Errorf("exec pid %d is %q, not the exec's command", pid, cmdline)
 		}
 		time.Sleep(50 * time.Millisecond) // let the shell install its trap
