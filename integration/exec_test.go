@@ -58,11 +58,6 @@ func TestExec(t *testing.T) {
 				}
 			})
 			t.Run("signal", func(t *testing.T) {
-				if rt.name == "runsc" {
-					// TODO: the keeper signals the host `runsc exec` process, which dies of the signal
-					// (exit 143) and leaves the process running in the sandbox.
-					t.Skip("shim v1 keeper cannot signal a runsc exec")
-				}
 				d.t = t
 				fg := d.startCorral("tasks", "exec", "x1", "sh", "-c", "trap 'exit 9' TERM; echo ready; while true; do sleep 0.1; done")
 				fg.waitLine(t, "ready")

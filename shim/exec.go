@@ -65,7 +65,7 @@ func (k *keeper) serve(ctx context.Context, req Request) (Exit, error) {
 		if req.ExecID == "" {
 			return Exit{}, k.drv.kill(ctx, req)
 		}
-		return Exit{}, signalProcess(p, req.ExecID, req.Signal)
+		return Exit{}, k.drv.signalExec(ctx, req.ExecID, p, req.Signal)
 	case OpDeleteExec:
 		select {
 		case <-p.done:

@@ -63,6 +63,8 @@ type driver interface {
 	start(ctx context.Context) (int, error)
 	// kill signals the init, or with req.All every process of the container (OpKill).
 	kill(ctx context.Context, req Request) error
+	// signalExec sends sig to the running exec id, process p.
+	signalExec(ctx context.Context, id string, p *process, sig int) error
 	// exec starts an exec process with stdio sio and returns its pid and a channel for its exit.
 	exec(ctx context.Context, req Request, sio *stdio, dir string) (int, chan runc.Exit, error)
 	// exited runs once the init has exited, before stdio is drained: it ends what outlives the init.

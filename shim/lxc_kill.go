@@ -140,3 +140,8 @@ func (d *lxcDriver) exited(ctx context.Context) {
 
 // cleanup has nothing to do: lxc-execute keeps no state but the config in the work dir.
 func (d *lxcDriver) cleanup(context.Context) {}
+
+// signalExec signals an lxc-attach exec directly: lxc-attach forwards signals to the attached process.
+func (d *lxcDriver) signalExec(_ context.Context, id string, p *process, sig int) error {
+	return signalProcess(p, id, sig)
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"sync"
 
 	runc "github.com/containerd/go-runc"
 	"github.com/containerd/log"
@@ -19,11 +21,19 @@ type runcDriver struct {
 	rt *runc.Runc
 	// killAll is set when the container's processes survive its init (no pid namespace of its own).
 	killAll bool
+	// mu orders start before cleanup.
+	mu sync.Mutex
+	// gvisor is set for runsc, whose exec pid file names a host-side `runsc exec` process rather than
+	// the process in the sandbox: execs are signalled through `runsc kill --pid`.
+	gvisor bool
 }
+
+// internalPIDFile is where runsc writes an exec's pid inside the sandbox.
+const internalPIDFile = "internal-pid"
 
 func newRuncDriver(k *keeper, spec *specs.Spec) *runcDriver {
 	runc.Monitor = k.r
-	return &runcDriver{k: k, rt: Runtime(k.dir, k.c), killAll: sharesHostPIDs(spec)}
+	return &runcDriver{k: k, rt: Runtime(k.dir, k.c), killAll: sharesHostPIDs(spec), gvisor: filepath.Base(k.c.Binary) == "runsc"}
 }
 
 // create runs `<runtime> create`, bounded by the create timeout, and reads the init pid.
@@ -50,8 +60,17 @@ func (d *runcDriver) create(ctx context.Context) (int, error) {
 	return pid, nil
 }
 
-func (d *runcDriver) start(context.Context) (int, error) {
-	return 0, errors.New("corrald starts a runc container with `<runtime> start`, not the keeper")
+// start runs `<runtime> start`. The keeper runs it, not corrald, so that cleanup after a quick exit
+// waits for it instead of deleting the state under it.
+func (d *runcDriver) start(ctx context.Context) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	logPath := filepath.Join(d.k.dir, RuntimeLog)
+	from := LogSize(logPath)
+	if err := d.rt.Start(ctx, d.k.c.ID); err != nil {
+		return 0, RuntimeError(err, logPath, from)
+	}
+	return d.k.init.pid, nil
 }
 
 // kill signals the init directly; corrald signals it through the runtime.
@@ -70,7 +89,11 @@ func (d *runcDriver) exec(ctx context.Context, req Request, sio *stdio, dir stri
 	logPath := filepath.Join(k.dir, RuntimeLog)
 	from := LogSize(logPath)
 	pidFile := filepath.Join(dir, "pid")
-	if err := d.rt.Exec(cctx, k.c.ID, *req.Process, &runc.ExecOpts{PidFile: pidFile, IO: sio.rio, Detach: true}); err != nil {
+	opts := &runc.ExecOpts{PidFile: pidFile, IO: sio.rio, Detach: true}
+	if d.gvisor {
+		opts.ExtraArgs = []string{"--internal-pid-file", filepath.Join(dir, internalPIDFile)}
+	}
+	if err := d.rt.Exec(cctx, k.c.ID, *req.Process, opts); err != nil {
 		return 0, nil, RuntimeError(err, logPath, from)
 	}
 	pid, err := runc.ReadPidFile(pidFile)
@@ -78,6 +101,29 @@ func (d *runcDriver) exec(ctx context.Context, req Request, sio *stdio, dir stri
 		return 0, nil, err
 	}
 	return pid, k.r.waitPid(pid), nil
+}
+
+// signalExec signals an exec: directly, or for runsc through `runsc kill --pid` with its pid in the
+// sandbox.
+func (d *runcDriver) signalExec(ctx context.Context, id string, p *process, sig int) error {
+	if !d.gvisor {
+		return signalProcess(p, id, sig)
+	}
+	select {
+	case <-p.done:
+		return fmt.Errorf("process %q already finished", id)
+	default:
+	}
+	pid, err := runc.ReadPidFile(filepath.Join(d.k.dir, "exec", id, internalPIDFile))
+	if err != nil {
+		return err
+	}
+	logPath := filepath.Join(d.k.dir, RuntimeLog)
+	from := LogSize(logPath)
+	if err := d.rt.Kill(ctx, d.k.c.ID, sig, &runc.KillOpts{ExtraArgs: []string{"--pid", strconv.Itoa(pid)}}); err != nil {
+		return RuntimeError(err, logPath, from)
+	}
+	return nil
 }
 
 // exited kills what survives an init without a pid namespace of its own.
@@ -90,8 +136,10 @@ func (d *runcDriver) exited(ctx context.Context) {
 	}
 }
 
-// cleanup deletes the runtime's state of the container.
+// cleanup deletes the runtime's state of the container, once any start has returned.
 func (d *runcDriver) cleanup(ctx context.Context) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if err := d.rt.Delete(ctx, d.k.c.ID, &runc.DeleteOpts{Force: true}); err != nil {
 		log.G(ctx).WithError(err).Warn("failed to delete runtime state")
 	}

@@ -117,17 +117,15 @@ func (r *Runtime) call(ctx context.Context, t runtime.Task, f func(context.Conte
 	return nil
 }
 
-// Start runs `<runtime> start` for the init, or has the keeper run `<runtime> exec` for an exec.
+// Start has the keeper run `<runtime> start` for the init, or `<runtime> exec` for an exec.
 func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (uint32, error) {
 	if execID != "" {
 		return r.startExec(ctx, t, execID)
 	}
-	err := r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) error { return rc.Start(ctx, t.ID) })
-	if err != nil {
-		return 0, err
-	}
-	pid, err := runc.ReadPidFile(filepath.Join(r.workDir(t), shim.InitPIDFile))
-	return uint32(pid), err
+	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	defer cancel()
+	e, err := shim.Call(ctx, r.client(t).Socket, shim.Request{Op: shim.OpStart})
+	return e.Pid, err
 }
 
 // Kill runs `<runtime> kill [--all]`, or has the keeper signal an exec.
