@@ -1,6 +1,8 @@
 package tasks
 
 import (
+	"context"
+
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/spf13/cobra"
 
@@ -8,21 +10,10 @@ import (
 )
 
 func deleteCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:     "delete ID",
-		Aliases: []string{"rm"},
-		Short:   "Delete a stopped task",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			client, err := commands.NewClient(cmd)
-			if err != nil {
-				return err
-			}
-			defer client.Close()
-			if _, err := client.Tasks.Delete(cmd.Context(), &tasksapi.DeleteTaskRequest{ContainerID: args[0]}); err != nil {
-				return err
-			}
-			return nil
-		},
-	}
+	cmd := idCommand("delete", "Delete a stopped task", func(ctx context.Context, c *commands.Client, id string) error {
+		_, err := c.Tasks.Delete(ctx, &tasksapi.DeleteTaskRequest{ContainerID: id})
+		return err
+	})
+	cmd.Aliases = []string{"rm"}
+	return cmd
 }

@@ -1,6 +1,8 @@
 package tasks
 
 import (
+	"context"
+
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/spf13/cobra"
 
@@ -8,20 +10,8 @@ import (
 )
 
 func pauseCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "pause ID",
-		Short: "Freeze every process of a running task",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			client, err := commands.NewClient(cmd)
-			if err != nil {
-				return err
-			}
-			defer client.Close()
-			if _, err := client.Tasks.Pause(cmd.Context(), &tasksapi.PauseTaskRequest{ContainerID: args[0]}); err != nil {
-				return err
-			}
-			return nil
-		},
-	}
+	return idCommand("pause", "Freeze every process of a running task", func(ctx context.Context, c *commands.Client, id string) error {
+		_, err := c.Tasks.Pause(ctx, &tasksapi.PauseTaskRequest{ContainerID: id})
+		return err
+	})
 }

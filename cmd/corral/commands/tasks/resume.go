@@ -1,6 +1,8 @@
 package tasks
 
 import (
+	"context"
+
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/spf13/cobra"
 
@@ -8,20 +10,8 @@ import (
 )
 
 func resumeCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "resume ID",
-		Short: "Thaw a paused task",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			client, err := commands.NewClient(cmd)
-			if err != nil {
-				return err
-			}
-			defer client.Close()
-			if _, err := client.Tasks.Resume(cmd.Context(), &tasksapi.ResumeTaskRequest{ContainerID: args[0]}); err != nil {
-				return err
-			}
-			return nil
-		},
-	}
+	return idCommand("resume", "Thaw a paused task", func(ctx context.Context, c *commands.Client, id string) error {
+		_, err := c.Tasks.Resume(ctx, &tasksapi.ResumeTaskRequest{ContainerID: id})
+		return err
+	})
 }

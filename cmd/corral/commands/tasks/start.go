@@ -1,6 +1,8 @@
 package tasks
 
 import (
+	"context"
+
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/spf13/cobra"
 
@@ -8,20 +10,8 @@ import (
 )
 
 func startCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "start ID",
-		Short: "Start a created task, detached",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			client, err := commands.NewClient(cmd)
-			if err != nil {
-				return err
-			}
-			defer client.Close()
-			if _, err := client.Tasks.Start(cmd.Context(), &tasksapi.StartRequest{ContainerID: args[0]}); err != nil {
-				return err
-			}
-			return nil
-		},
-	}
+	return idCommand("start", "Start a created task, detached", func(ctx context.Context, c *commands.Client, id string) error {
+		_, err := c.Tasks.Start(ctx, &tasksapi.StartRequest{ContainerID: id})
+		return err
+	})
 }
