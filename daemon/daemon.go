@@ -42,6 +42,7 @@ import (
 	"github.com/corral-dev/corral/services/store"
 	"github.com/corral-dev/corral/services/tasks"
 	"github.com/corral-dev/corral/services/version"
+	"github.com/corral-dev/corral/shim"
 )
 
 // Daemon is a running corrald.
@@ -133,23 +134,17 @@ func families(ctx context.Context, cfg *config.Config, shimv2 *v2.Runtime) *runt
 		log.G(ctx).WithField("version", lxcEngine.Version).Info("lcr engine loaded")
 		lcrErr = shimErr // the keeper of an lcr container is corral-shim too
 	}
+	keeper := shim.KeeperOpts{
+		State:         cfg.State,
+		ShimBinary:    shimBin,
+		CreateTimeout: cfg.Timeouts.RuntimeCreate.Duration,
+		CallTimeout:   cfg.Timeouts.RuntimeCall.Duration,
+		IODrain:       cfg.Timeouts.IODrain.Duration,
+	}
 	return runtime.NewRegistry(
-		runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{
-			Host:          lxcHost,
-			State:         cfg.State,
-			ShimBinary:    shimBin,
-			CreateTimeout: cfg.Timeouts.RuntimeCreate.Duration,
-			CallTimeout:   cfg.Timeouts.RuntimeCall.Duration,
-			IODrain:       cfg.Timeouts.IODrain.Duration,
-		}), Unavailable: lcrErr},
+		runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{Host: lxcHost, Keeper: keeper}), Unavailable: lcrErr},
 		runtime.Family{Name: "shim v2", Ops: shimv2},
-		runtime.Family{Name: "shim v1", Ops: v1.New(v1.Opts{
-			State:         cfg.State,
-			ShimBinary:    shimBin,
-			CreateTimeout: cfg.Timeouts.RuntimeCreate.Duration,
-			CallTimeout:   cfg.Timeouts.RuntimeCall.Duration,
-			IODrain:       cfg.Timeouts.IODrain.Duration,
-		}), Unavailable: shimErr},
+		runtime.Family{Name: "shim v1", Ops: v1.New(keeper), Unavailable: shimErr},
 	)
 }
 

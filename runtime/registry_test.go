@@ -12,13 +12,14 @@ import (
 	"github.com/corral-dev/corral/runtime/lcr"
 	v1 "github.com/corral-dev/corral/runtime/v1"
 	v2 "github.com/corral-dev/corral/runtime/v2"
+	"github.com/corral-dev/corral/shim"
 )
 
 func registry() *runtime.Registry {
 	return runtime.NewRegistry(
 		runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{})},
 		runtime.Family{Name: "shim v2", Ops: v2.New(v2.Opts{})},
-		runtime.Family{Name: "shim v1", Ops: v1.New(v1.Opts{})},
+		runtime.Family{Name: "shim v1", Ops: v1.New(shim.KeeperOpts{})},
 	)
 }
 

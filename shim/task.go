@@ -21,6 +21,20 @@ type Client struct {
 	CallTimeout time.Duration
 }
 
+// KeeperOpts are what a family that runs its containers under corral-shim needs from the config.
+type KeeperOpts struct {
+	// State is corrald's state dir: work dirs are <state>/<ns>/<id>.
+	State string
+	// ShimBinary is corral-shim.
+	ShimBinary string
+	// CreateTimeout bounds the keeper's start-up and the runtime's create; CallTimeout any other
+	// call; IODrain the stdio drain after an exit.
+	CreateTimeout, CallTimeout, IODrain time.Duration
+}
+
+// Client returns corrald's side of the keeper of task ns/id.
+func (o KeeperOpts) Client(ns, id string) *Client { return NewClient(o.State, ns, id, o.CallTimeout) }
+
 // NewClient returns the client of task ns/id under the state dir: the work dir is <state>/<ns>/<id>,
 // the socket <state>/s/<sha256(ns/id)[:24]>.sock, short whatever the id.
 func NewClient(state, ns, id string, callTimeout time.Duration) *Client {

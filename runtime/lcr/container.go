@@ -67,7 +67,7 @@ func (r *Runtime) Pause(ctx context.Context, t runtime.Task) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
 	defer cancel()
 	return ct.l.Freeze(ctx, ct.c.LXC.Name)
 }
@@ -78,7 +78,7 @@ func (r *Runtime) Resume(ctx context.Context, t runtime.Task) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
 	defer cancel()
 	return ct.l.Unfreeze(ctx, ct.c.LXC.Name)
 }

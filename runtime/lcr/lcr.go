@@ -12,7 +12,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -28,13 +27,9 @@ const Name = "lcr"
 // Runtime runs lcr containers.
 type Runtime struct {
 	runtime.Unsupported
-	host          *lxc.Host
-	state         string // <state>: work dirs are <state>/<ns>/<id>
-	shimBinary    string
-	createTimeout time.Duration
-	callTimeout   time.Duration
-	ioDrain       time.Duration
-	execs         shim.Execs // created, not yet started
+	host *lxc.Host
+	shim.KeeperOpts
+	execs shim.Execs // created, not yet started
 }
 
 var _ runtime.Ops = (*Runtime)(nil)
@@ -42,24 +37,17 @@ var _ runtime.Ops = (*Runtime)(nil)
 // Opts configure the family.
 type Opts struct {
 	// Host is the loaded lcr engine; nil when LXC cannot run here (the family is then unavailable).
-	Host          *lxc.Host
-	State         string
-	ShimBinary    string
-	CreateTimeout time.Duration
-	CallTimeout   time.Duration
-	IODrain       time.Duration
+	Host *lxc.Host
+	// Keeper configures the corral-shim keepers the containers run under.
+	Keeper shim.KeeperOpts
 }
 
 // New returns the lcr family.
 func New(o Opts) *Runtime {
 	return &Runtime{
-		Unsupported:   runtime.Unsupported{Family: "lcr"},
-		host:          o.Host,
-		state:         o.State,
-		shimBinary:    o.ShimBinary,
-		createTimeout: o.CreateTimeout,
-		callTimeout:   o.CallTimeout,
-		ioDrain:       o.IODrain,
+		Unsupported: runtime.Unsupported{Family: "lcr"},
+		host:        o.Host,
+		KeeperOpts:  o.Keeper,
 	}
 }
 
@@ -67,7 +55,7 @@ func New(o Opts) *Runtime {
 func (*Runtime) Detect(name string) bool { return strings.EqualFold(name, Name) }
 
 func (r *Runtime) client(t runtime.Task) *shim.Client {
-	return shim.NewClient(r.state, t.Namespace, t.ID, r.callTimeout)
+	return r.Client(t.Namespace, t.ID)
 }
 
 // Create translates the spec into the LXC config <work dir>/lxc/<id>/config and starts the keeper,
@@ -111,7 +99,7 @@ func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	c := &shim.Config{
 		Namespace: o.Namespace, ID: o.ID, Bundle: o.Bundle, Socket: kc.Socket,
 		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,
-		CreateTimeout: r.createTimeout, IODrain: r.ioDrain,
+		CreateTimeout: r.CreateTimeout, IODrain: r.IODrain,
 		Driver: shim.DriverLXC,
 		LXC: &shim.LXCConfig{Name: o.ID, Args: spec.Process.Args, Tools: r.host.Dir,
 			Cgroup: cgroup},
@@ -119,9 +107,9 @@ func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	if err := shim.WriteConfig(kc.Dir, c); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.createTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.CreateTimeout)
 	defer cancel()
-	return shim.Start(ctx, r.shimBinary, kc.Dir)
+	return shim.Start(ctx, r.ShimBinary, kc.Dir)
 }
 
 // freeCgroups makes sure LXC can create the container's cgroup and its monitor's: it will not
@@ -162,7 +150,7 @@ func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (uin
 	if execID != "" {
 		return r.execs.Start(ctx, kc, execID)
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.createTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.CreateTimeout)
 	defer cancel()
 	e, err := shim.Call(ctx, kc.Socket, shim.Request{Op: shim.OpStart})
 	if err != nil {

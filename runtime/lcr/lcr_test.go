@@ -26,8 +26,8 @@ func family(t *testing.T) (*lcr.Runtime, string, *lxc.Hierarchies) {
 	cg := t.TempDir()
 	h := &lxc.Hierarchies{V1: map[string]string{"pids": filepath.Join(cg, "pids"), "freezer": filepath.Join(cg, "freezer")}}
 	state := t.TempDir()
-	return lcr.New(lcr.Opts{Host: &lxc.Host{Dir: t.TempDir(), Cgroups: h}, State: state, ShimBinary: "/nonexistent/corral-shim",
-		CreateTimeout: time.Second, CallTimeout: time.Second, IODrain: time.Second}), state, h
+	return lcr.New(lcr.Opts{Host: &lxc.Host{Dir: t.TempDir(), Cgroups: h}, Keeper: shim.KeeperOpts{State: state,
+		ShimBinary: "/nonexistent/corral-shim", CreateTimeout: time.Second, CallTimeout: time.Second, IODrain: time.Second}}), state, h
 }
 
 func bundle(t *testing.T, s *specs.Spec) string {

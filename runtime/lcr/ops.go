@@ -27,7 +27,7 @@ func (r *Runtime) Update(ctx context.Context, t runtime.Task, res *specs.LinuxRe
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
 	defer cancel()
 	for _, s := range settings {
 		if err := ct.l.CgroupSet(ctx, ct.c.LXC.Name, s.Key, s.Value); err != nil {
@@ -73,7 +73,7 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	} else if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.callTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.CallTimeout)
 	defer cancel()
 	if shim.Alive(kc.Dir) {
 		_, _ = kc.Call(ctx, shim.Request{Op: shim.OpKill, Signal: int(unix.SIGKILL), All: true})

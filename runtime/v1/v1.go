@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/containerd/errdefs"
 	runc "github.com/containerd/go-runc"
@@ -22,35 +21,15 @@ import (
 // Runtime runs containers through corral-shim keepers.
 type Runtime struct {
 	runtime.Unsupported
-	state         string // <state>: work dirs are <state>/<ns>/<id>
-	shimBinary    string
-	createTimeout time.Duration
-	callTimeout   time.Duration
-	ioDrain       time.Duration
-	execs         shim.Execs // created, not yet started
+	shim.KeeperOpts
+	execs shim.Execs // created, not yet started
 }
 
 var _ runtime.Ops = (*Runtime)(nil)
 
-// Opts configure the family.
-type Opts struct {
-	State         string
-	ShimBinary    string
-	CreateTimeout time.Duration
-	CallTimeout   time.Duration
-	IODrain       time.Duration
-}
-
 // New returns the shim v1 family.
-func New(o Opts) *Runtime {
-	return &Runtime{
-		Unsupported:   runtime.Unsupported{Family: "shim v1"},
-		state:         o.State,
-		shimBinary:    o.ShimBinary,
-		createTimeout: o.CreateTimeout,
-		callTimeout:   o.CallTimeout,
-		ioDrain:       o.IODrain,
-	}
+func New(o shim.KeeperOpts) *Runtime {
+	return &Runtime{Unsupported: runtime.Unsupported{Family: "shim v1"}, KeeperOpts: o}
 }
 
 // Detect accepts every name but lcr: shim v1 is the catch-all family, queried last.
@@ -58,7 +37,7 @@ func (*Runtime) Detect(name string) bool { return name != "" && !strings.EqualFo
 
 // client is corrald's side of the task's keeper.
 func (r *Runtime) client(t runtime.Task) *shim.Client {
-	return shim.NewClient(r.state, t.Namespace, t.ID, r.callTimeout)
+	return r.Client(t.Namespace, t.ID)
 }
 
 func (r *Runtime) workDir(t runtime.Task) string { return r.client(t).Dir }
@@ -81,7 +60,7 @@ func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 		Binary: o.Runtime.Path, Args: o.Runtime.Args,
 		Socket: kc.Socket,
 		Stdin:  o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,
-		CreateTimeout: r.createTimeout, IODrain: r.ioDrain,
+		CreateTimeout: r.CreateTimeout, IODrain: r.IODrain,
 	}
 	if o.Terminal {
 		return 0, fmt.Errorf("terminal for runtime %s: %w", o.Runtime.Name, errdefs.ErrNotImplemented)
@@ -89,9 +68,9 @@ func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	if err := shim.WriteConfig(dir, c); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.createTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.CreateTimeout)
 	defer cancel()
-	return shim.Start(ctx, r.shimBinary, dir)
+	return shim.Start(ctx, r.ShimBinary, dir)
 }
 
 // call runs one runtime invocation for t with the call timeout, surfacing the runtime's error line.
@@ -104,7 +83,7 @@ func (r *Runtime) call(ctx context.Context, t runtime.Task, f func(context.Conte
 		}
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
 	defer cancel()
 	logPath := filepath.Join(dir, shim.RuntimeLog)
 	from := shim.LogSize(logPath)
@@ -122,7 +101,7 @@ func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (uin
 	if execID != "" {
 		return r.startExec(ctx, t, execID)
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.callTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
 	defer cancel()
 	e, err := shim.Call(ctx, r.client(t).Socket, shim.Request{Op: shim.OpStart})
 	return e.Pid, err
@@ -214,7 +193,7 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.callTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.CallTimeout)
 	defer cancel()
 	rc := shim.Runtime(dir, c)
 	if shim.Alive(dir) {
