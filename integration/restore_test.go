@@ -55,3 +55,36 @@ func alive(pid int) bool {
 	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
 	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
+
+// TestRestoreRemovedRuntimeName restarts corrald without the configured name a running container
+// was created with: the container must still be known, killable and removable.
+func TestRestoreRemovedRuntimeName(t *testing.T) {
+	d := startDaemon(t, "")
+	d.corral("run", "-d", "--runtime", "my-runc", "--rootfs", rootfs, "orphan", "sleep", "1000").must(t)
+	pid := d.taskPid(t, "orphan", "RUNNING")
+	d.kill()
+	b, err := os.ReadFile(d.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), "[runtimes.my-runc]\npath = \"/usr/sbin/runc\"\n", "", 1)
+	if cfg == string(b) {
+		t.Fatal("config has no [runtimes.my-runc] to remove")
+	}
+	if err := os.WriteFile(d.config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	if got := d.taskPid(t, "orphan", "RUNNING"); got != pid {
+		t.Errorf("restored pid %d, want %d", got, pid)
+	}
+	if r := d.corral("run", "--rm", "--runtime", "my-runc", "--rootfs", rootfs, "new", "true"); r.code == 0 {
+		t.Errorf("a new container with the removed name was accepted")
+	}
+	d.corral("tasks", "kill", "-s", "KILL", "orphan").must(t)
+	if got := d.wait(t, "orphan"); got != 137 {
+		t.Errorf("exit %d, want 137", got)
+	}
+	d.corral("containers", "rm", "orphan").must(t)
+	d.assertGone(t, "orphan")
+}

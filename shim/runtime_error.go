@@ -3,19 +3,28 @@ package shim
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 )
 
-// RuntimeError returns err with the runtime's own last error line, logged in its JSON log at or after
-// byte offset from, prepended: that line is what the user needs to read.
+// RuntimeError returns err told by the runtime's own last error line, logged in its JSON log at or
+// after byte offset from: that line is what the user needs to read.
 func RuntimeError(err error, logPath string, from int64) error {
 	if msg := lastErrorLine(logPath, from); msg != "" {
-		return fmt.Errorf("%s: %w", msg, err)
+		return &runtimeError{msg: msg, err: err}
 	}
 	return err
 }
+
+// runtimeError reads as the runtime's own error line alone; go-runc's wrapping ("… did not terminate
+// successfully: exit status 1", or the runtime's output a second time) stays reachable by errors.As.
+type runtimeError struct {
+	msg string
+	err error
+}
+
+func (e *runtimeError) Error() string { return e.msg }
+func (e *runtimeError) Unwrap() error { return e.err }
 
 // LogSize returns the current size of the runtime log, to pass to RuntimeError after a call.
 func LogSize(logPath string) int64 {

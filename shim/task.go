@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,10 @@ type KeeperOpts struct {
 	// call; IODrain the stdio drain after an exit.
 	CreateTimeout, CallTimeout, IODrain time.Duration
 }
+
+// KeeperDeadline is how long corrald waits for a keeper's report: the keeper's own create deadline
+// plus a runtime call for its cleanup, so that a keeper that gives up reports (and cleans up) first.
+func (o KeeperOpts) KeeperDeadline() time.Duration { return o.CreateTimeout + o.CallTimeout }
 
 // Client returns corrald's side of the keeper of task ns/id.
 func (o KeeperOpts) Client(ns, id string) *Client { return NewClient(o.State, ns, id, o.CallTimeout) }
@@ -151,6 +156,17 @@ func (e *Execs) Start(ctx context.Context, c *Client, execID string) (uint32, er
 		return 0, fmt.Errorf("failed to start exec %s in task %s: %w", execID, filepath.Base(c.Dir), err)
 	}
 	return x.Pid, nil
+}
+
+// Forget drops the created execs of the task of c, when the task goes.
+func (e *Execs) Forget(c *Client) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k := range e.m {
+		if strings.HasPrefix(k, c.Dir+"\x00") {
+			delete(e.m, k)
+		}
+	}
 }
 
 // Delete forgets the exec execID of the task of c: a created one, or an exited one the keeper ran.

@@ -107,7 +107,7 @@ func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	if err := shim.WriteConfig(kc.Dir, c); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.CreateTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.KeeperDeadline())
 	defer cancel()
 	return shim.Start(ctx, r.ShimBinary, kc.Dir)
 }
@@ -150,7 +150,7 @@ func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (uin
 	if execID != "" {
 		return r.execs.Start(ctx, kc, execID)
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.CreateTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.KeeperDeadline())
 	defer cancel()
 	e, err := shim.Call(ctx, kc.Socket, shim.Request{Op: shim.OpStart})
 	if err != nil {

@@ -66,6 +66,7 @@ func (r *Runtime) DeleteExec(ctx context.Context, t runtime.Task, execID string)
 // keeper or LXC killed before their time leaves (processes, lxc-execute, cgroups) and the work dir,
 // LXC config included. It is idempotent.
 func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
+	r.execs.Forget(r.client(t))
 	kc := r.client(t)
 	ct, err := r.container(t)
 	if errdefs.IsNotFound(err) {

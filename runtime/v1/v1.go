@@ -68,7 +68,7 @@ func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	if err := shim.WriteConfig(dir, c); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.CreateTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.KeeperDeadline())
 	defer cancel()
 	return shim.Start(ctx, r.ShimBinary, dir)
 }
@@ -184,6 +184,7 @@ func (r *Runtime) CloseIO(ctx context.Context, t runtime.Task, execID string) er
 // Delete forces the container down, lets its keeper record the exit, then removes the runtime's
 // state and the work dir. It is idempotent.
 func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
+	r.execs.Forget(r.client(t))
 	kc := r.client(t)
 	dir := kc.Dir
 	c, err := shim.ReadConfig(dir)
@@ -193,19 +194,26 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.CallTimeout)
-	defer cancel()
+	ctx = context.WithoutCancel(ctx)
 	rc := shim.Runtime(dir, c)
 	if shim.Alive(dir) {
-		_ = rc.Kill(ctx, t.ID, 9, &runc.KillOpts{All: true})
-		_, _ = kc.Wait(ctx, "")
+		// Let the keeper record the exit; a runtime that cannot kill (runsc refuses a created
+		// container) or a keeper that does not answer is no reason to wait: delete --force below.
+		kctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
+		if rc.Kill(kctx, t.ID, 9, &runc.KillOpts{All: true}) == nil {
+			_, _ = kc.Wait(kctx, "")
+		}
+		cancel()
 		shim.KillKeeper(dir)
 	}
 	// The keeper deletes the runtime's state before it records the exit: delete only what is left.
-	if !stateExists(dir, t.ID) {
-		// nothing to delete
-	} else if err := rc.Delete(ctx, t.ID, &runc.DeleteOpts{Force: true}); err != nil && stateExists(dir, t.ID) {
-		return fmt.Errorf("failed to delete runtime state of %s: %w", t.ID, shim.RuntimeError(err, filepath.Join(dir, shim.RuntimeLog), 0))
+	if stateExists(dir, t.ID) {
+		dctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
+		defer cancel()
+		from := shim.LogSize(filepath.Join(dir, shim.RuntimeLog))
+		if err := rc.Delete(dctx, t.ID, &runc.DeleteOpts{Force: true}); err != nil && stateExists(dir, t.ID) {
+			return fmt.Errorf("runtime state: %w", shim.RuntimeError(err, filepath.Join(dir, shim.RuntimeLog), from))
+		}
 	}
 	if err := kc.Remove(); err != nil {
 		return fmt.Errorf("failed to remove work dir of %s: %w", t.ID, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	task "github.com/containerd/containerd/api/runtime/task/v2"
@@ -39,8 +40,10 @@ func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	}
 	defer func() {
 		if retErr != nil {
-			r.shutdown(ctx, o.Task, s)
-			_, _ = r.cleanup(ctx, o.Task)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeouts.cleanup)
+			defer cancel()
+			r.shutdown(cctx, o.Task, s)
+			_, _ = r.cleanup(cctx, o.Task)
 		}
 	}()
 	resp, err := rpc[task.CreateTaskResponse](ctx, s.task, "Create", &task.CreateTaskRequest{ID: o.ID, Bundle: o.Bundle, Terminal: o.Terminal,
@@ -66,7 +69,13 @@ func (r *Runtime) reconnect(ctx context.Context, t runtime.Task) (*shim, error) 
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.connect(ctx, strings.TrimSpace(string(b)), 2, logf)
+	version := 2
+	if v, err := os.ReadFile(filepath.Join(t.Bundle, versionFile)); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(v))); err == nil {
+			version = n
+		}
+	}
+	s, err := r.connect(ctx, strings.TrimSpace(string(b)), version, logf)
 	if err != nil {
 		logf.Close()
 		return nil, err
@@ -170,7 +179,7 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeouts.call)
 	defer cancel()
 	if _, err := rpc[task.DeleteResponse](cctx, s.task, "Delete", &task.DeleteRequest{ID: t.ID}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-		return fmt.Errorf("failed to delete task %s in its shim: %w", t.ID, err)
+		return fmt.Errorf("in its shim: %w", err)
 	}
 	r.shutdown(cctx, t, s)
 	return nil

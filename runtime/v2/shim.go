@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -29,6 +30,7 @@ const (
 	addressFile = "address"          // the shim's ttrpc address (written by 1.6/1.7 shims, by us otherwise)
 	binaryFile  = "shim-binary-path" // the binary that was started, used again at restore
 	logFifo     = "log"              // the shim's stderr
+	versionFile = "shim-version"     // the task API version the shim speaks (2 or 3), for restore
 )
 
 // shim is a connection to one running shim process.
@@ -72,16 +74,25 @@ func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any
 		return nil, fmt.Errorf("%s start failed: %w: %s", filepath.Base(t.Runtime.Path), err, strings.TrimSpace(stderr.String()))
 	}
 	address, version, err := parseStart(out)
+	if err == nil {
+		err = writeFile(t.Bundle, addressFile, address)
+	}
+	if err == nil {
+		err = writeFile(t.Bundle, versionFile, strconv.Itoa(version))
+	}
+	if err == nil {
+		err = writeFile(t.Bundle, binaryFile, t.Runtime.Path)
+	}
+	var s *shim
+	if err == nil {
+		s, err = r.connect(ctx, address, version, logf)
+	}
 	if err != nil {
+		// The shim runs detached already: have its delete subcommand take it and the container down.
+		_, _ = r.cleanup(ctx, t)
 		return nil, err
 	}
-	if err := writeFile(t.Bundle, addressFile, address); err != nil {
-		return nil, err
-	}
-	if err := writeFile(t.Bundle, binaryFile, t.Runtime.Path); err != nil {
-		return nil, err
-	}
-	return r.connect(ctx, address, version, logf)
+	return s, nil
 }
 
 // command builds a shim invocation with containerd's arguments and environment, run in the bundle.

@@ -104,13 +104,21 @@ func key(t runtime.Task) string { return t.Namespace + "/" + t.ID }
 // corrald restart.
 func (r *Runtime) get(ctx context.Context, t runtime.Task) (*shim, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s, ok := r.shims[key(t)]; ok {
+	s, ok := r.shims[key(t)]
+	r.mu.Unlock()
+	if ok {
 		return s, nil
 	}
+	// Dial without the family's lock: Forward needs it and must never wait on a slow shim.
 	s, err := r.reconnect(ctx, t)
 	if err != nil {
 		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if prev, ok := r.shims[key(t)]; ok { // another caller reconnected meanwhile
+		s.close()
+		return prev, nil
 	}
 	r.shims[key(t)] = s
 	return s, nil

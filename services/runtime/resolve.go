@@ -90,6 +90,12 @@ func isBuiltin(name string) bool {
 	return false
 }
 
+// Family returns the family that runs a stored, already resolved name, without the whitelist: a
+// name removed from the config since must still reach the family that runs its containers.
+func (r *Resolver) Family(name string) (runtime.Family, error) {
+	return r.registry.Query(name)
+}
+
 // Lookup returns the family and binary for a resolved name, or an error saying which runtime
 // cannot run, why, and how to pick another.
 func (r *Resolver) Lookup(name string) (runtime.Family, runtime.Binary, error) {

@@ -34,6 +34,9 @@ func (s *Service) exec(ctx context.Context, t *task, r *tasksapi.ExecProcessRequ
 	if err := store.ValidateID("exec", r.ExecID); err != nil {
 		return err
 	}
+	if r.ExecID == t.rt.ID {
+		return fmt.Errorf("exec id %q is the container's own id: choose another: %w", r.ExecID, errdefs.ErrInvalidArgument)
+	}
 	var p specs.Process
 	if err := json.Unmarshal(r.Spec.GetValue(), &p); err != nil {
 		return fmt.Errorf("exec spec is not an OCI process: %v: %w", err, errdefs.ErrInvalidArgument)

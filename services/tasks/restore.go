@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"sort"
 
@@ -26,14 +27,14 @@ func (s *Service) Restore(ctx context.Context) error {
 				log.G(ctx).WithError(err).WithField("id", id).Error("skipping unreadable task record")
 				return nil
 			}
-			f, bin, err := s.resolver.Lookup(rec.Runtime)
-			if f.Ops == nil {
-				log.G(ctx).WithError(err).WithField("id", id).Error("no runtime family for restored task")
-				return nil
-			}
+			f, err := s.resolver.Family(rec.Runtime)
 			if err != nil {
-				// The runtime may have been removed from the config; the keeper still knows its binary.
-				log.G(ctx).WithError(err).WithField("id", id).Warn("runtime of restored task unavailable")
+				return fmt.Errorf("failed to restore task %s: %w", id, err)
+			}
+			_, bin, err := s.resolver.Lookup(rec.Runtime)
+			if err != nil {
+				// The name may have left the config; the keeper or shim still knows its binary.
+				log.G(ctx).WithError(err).WithField("id", id).Warn("runtime of restored task unavailable for new containers")
 			}
 			bin.Name = rec.Runtime
 			t := newTask(rec, f.Ops, runtime.Task{Namespace: ns, ID: id, Bundle: filepath.Join(s.bundles, ns, id), Runtime: bin})

@@ -262,10 +262,12 @@ func (s *Service) delete(ctx context.Context, t *task) (record, error) {
 	case runtime.Running, runtime.Paused:
 		return record{}, fmt.Errorf("task %s must be stopped before deletion: %s: %w", t.rt.ID, st, errdefs.ErrFailedPrecondition)
 	case runtime.Created:
-		_ = t.ops.Kill(ctx, t.rt, runtime.KillOpts{Signal: 9, All: true})
-		select {
-		case <-t.exited:
-		case <-time.After(s.timeout):
+		// A created task is killed before its resources go; if the kill fails, Delete forces it.
+		if t.ops.Kill(ctx, t.rt, runtime.KillOpts{Signal: 9, All: true}) == nil {
+			select {
+			case <-t.exited:
+			case <-time.After(s.timeout):
+			}
 		}
 	}
 	if err := t.ops.Delete(ctx, t.rt); err != nil {

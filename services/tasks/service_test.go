@@ -215,3 +215,18 @@ func TestRestore(t *testing.T) {
 		t.Fatalf("restored exit %+v", rec)
 	}
 }
+
+func TestExecIDIsNotTheContainerID(t *testing.T) {
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	s, st := newTestService(t, f)
+	putContainer(t, st, "c1", goodSpec)
+	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc := &anypb.Any{TypeUrl: "types.containerd.io/opencontainers/runtime-spec/1/Process", Value: []byte(`{"args":["true"]}`)}
+	err = s.exec(context.Background(), tk, &tasksapi.ExecProcessRequest{ContainerID: "c1", ExecID: "c1", Spec: proc})
+	if !errors.Is(err, errdefs.ErrInvalidArgument) || !strings.Contains(err.Error(), "container's own id") {
+		t.Fatalf("exec with the container's id: %v, want InvalidArgument", err)
+	}
+}

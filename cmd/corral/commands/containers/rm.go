@@ -24,7 +24,7 @@ func rmCommand() *cobra.Command {
 			failed := false
 			for _, id := range args {
 				if _, err := client.Containers.Delete(cmd.Context(), &containersapi.DeleteContainerRequest{ID: id}); err != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "corral: failed to delete container %s: %v\n", id, err)
+					fmt.Fprintf(cmd.ErrOrStderr(), "corral: %v\n", err)
 					failed = true
 				}
 			}
