@@ -129,6 +129,15 @@ v_mean=$(ms v2corral | mean) v_median=$(ms v2corral | median)
 d_mean=$(ms v2containerd | mean) d_median=$(ms v2containerd | median)
 v_ratio=$(awk -v c="$v_mean" -v r="$d_mean" 'BEGIN { printf "%.2f", c / r }')
 
+# 5. 50 sequential execs into one running shim v2 container: the last ten must be no slower than the
+# first ten (the events endpoint must never stall the shim).
+corral run -d --runtime io.containerd.runc.v2 --rootfs "$tmp/rootfs" bench-x sleep 1000
+for i in $(seq 50); do sample exec "$i" ctr --address "$sock" tasks exec --exec-id "x$i" bench-x /bin/true; done
+remove bench-x
+x_first=$(awk '$1 == "exec" && $2 <= 10 { print $3 }' "$tmp/samples" | mean)
+x_last=$(awk '$1 == "exec" && $2 > 40 { print $3 }' "$tmp/samples" | mean)
+x_ratio=$(awk -v a="$x_last" -v b="$x_first" 'BEGIN { printf "%.2f", a / b }')
+
 # 5. corrald's RSS once idle again, with no containers, after the work above.
 sleep "$IDLE"
 idle_rss=$(mib /proc/$daemon/status VmRSS)
@@ -146,6 +155,8 @@ printf '%-40s %-32s %-7s %s\n' FIGURE VALUE STATUS GOAL \
 	"ctr run --rm via corrald, shim v2" "mean $v_mean ms, median $v_median ms" "" "" \
 	"ctr run --rm via containerd, shim v2" "mean $d_mean ms, median $d_median ms" "" "" \
 	"ratio corrald/containerd (of means)" "$v_ratio" "$(goal "$v_ratio" 0.8)" "≤ 0.8" \
+	"v2 exec: first 10 / last 10 of 50" "mean $x_first ms / $x_last ms" "" "" \
+	"ratio last/first exec (of means)" "$x_ratio" "$(goal "$x_ratio" 1.2)" "≤ 1.2" \
 	"corral-shim keeper RSS (mean of $SHIMS)" "$shim_rss MiB (PSS $shim_pss MiB)" "$(goal "$shim_rss" 4)" "≤ 4 MiB" \
 	"corrald RSS, idle ${IDLE}s after start" "$fresh_rss MiB" "$(goal "$fresh_rss" 20)" "≤ 20 MiB" \
 	"corrald RSS, idle ${IDLE}s after the runs" "$idle_rss MiB" "$(goal "$idle_rss" 20)" "≤ 20 MiB" | sed 's/ *$//'
