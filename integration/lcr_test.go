@@ -311,3 +311,14 @@ func startDaemonEnv(t *testing.T, extra string, env []string) *daemon {
 	d.start()
 	return d
 }
+
+// TestLCRMissingCommand: a command not in the rootfs fails at create with a message, as with runc,
+// rather than as a silent status 255 from lxc-execute.
+func TestLCRMissingCommand(t *testing.T) {
+	d := startDaemon(t, "")
+	r := d.corral("run", "--rm", "--runtime", "lcr", "--rootfs", rootfs, "m1", "nosuchcmd")
+	if r.code != 1 || !strings.Contains(r.stderr, `"nosuchcmd": executable file not found`) {
+		t.Fatalf("exit %d stderr %q, want 1 and the missing command named", r.code, r.stderr)
+	}
+	d.assertGone(t, "m1")
+}

@@ -80,6 +80,9 @@ func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	if err := r.freeCgroups(cgroup); err != nil {
 		return 0, err
 	}
+	if err := checkCommand(spec); err != nil {
+		return 0, err
+	}
 	kc := r.client(o.Task)
 	if err := kc.MakeWorkDir(); err != nil {
 		return 0, err

@@ -41,7 +41,8 @@ func bundle(t *testing.T, s *specs.Spec) string {
 }
 
 func spec() *specs.Spec {
-	return &specs.Spec{Root: &specs.Root{Path: "/rootfs"}, Process: &specs.Process{Args: []string{"true"}, Cwd: "/"},
+	// The host's own root stands in for a rootfs: Create finds the command in it.
+	return &specs.Spec{Root: &specs.Root{Path: "/"}, Process: &specs.Process{Args: []string{"true"}, Cwd: "/"},
 		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}}}}
 }
 
