@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
@@ -17,9 +13,6 @@ import (
 	"github.com/corral-dev/corral/cmd/corral/commands"
 	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
-
-// drainTimeout bounds how long corral waits for the container's output after it exits.
-const drainTimeout = 2 * time.Second
 
 // run creates the container and its task and starts it. Detached, it returns once started; in the
 // foreground it relays stdio and signals and returns the exit status. With --rm it deletes the task
@@ -54,40 +47,7 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 		}
 		return 0, nil
 	}
-
-	type exit struct {
-		resp *tasksapi.WaitResponse
-		err  error
-	}
-	exitc := make(chan exit, 1)
-	go func() {
-		resp, err := c.Tasks.Wait(ctx, &tasksapi.WaitRequest{ContainerID: o.id})
-		exitc <- exit{resp, err}
-	}()
-	sigc := make(chan os.Signal, 16)
-	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigc)
-	if _, err := c.Tasks.Start(ctx, &tasksapi.StartRequest{ContainerID: o.id}); err != nil {
-		return 0, err
-	}
-	fifos.CopyStdin(o.stdin, func() {
-		c.Tasks.CloseIO(ctx, &tasksapi.CloseIORequest{ContainerID: o.id, Stdin: true})
-	})
-	for {
-		select {
-		case s := <-sigc:
-			req := &tasksapi.KillRequest{ContainerID: o.id, Signal: uint32(s.(syscall.Signal))}
-			if _, err := c.Tasks.Kill(ctx, req); err != nil && !errdefs.IsNotFound(err) {
-				fmt.Fprintf(o.stderr, "corral: failed to forward %v to task %s: %v\n", s, o.id, err)
-			}
-		case e := <-exitc:
-			if e.err != nil {
-				return 0, e.err
-			}
-			fifos.Drain(drainTimeout)
-			return e.resp.ExitStatus, nil
-		}
-	}
+	return c.Attached(ctx, o.id, "", fifos, o.stdin, o.stderr)
 }
 
 // cleanup deletes the task, if created, and the container.

@@ -8,10 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
@@ -22,9 +18,6 @@ import (
 	"github.com/corral-dev/corral/cmd/corral/commands"
 	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
-
-// drainTimeout bounds how long corral waits for an exec's output after it exits.
-const drainTimeout = 2 * time.Second
 
 // execOptions are the parsed arguments of tasks exec.
 type execOptions struct {
@@ -145,42 +138,7 @@ func runExec(ctx context.Context, c *commands.Client, o execOptions) (status uin
 		return 0, nil
 	}
 	defer func() { retErr = errors.Join(retErr, deleteExec(ctx, c, o)) }()
-
-	waitCtx, cancelWait := context.WithCancel(ctx)
-	defer cancelWait()
-	type exit struct {
-		resp *tasksapi.WaitResponse
-		err  error
-	}
-	exitc := make(chan exit, 1)
-	go func() {
-		resp, err := c.Tasks.Wait(waitCtx, &tasksapi.WaitRequest{ContainerID: o.id, ExecID: o.execID})
-		exitc <- exit{resp, err}
-	}()
-	sigc := make(chan os.Signal, 16)
-	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigc)
-	if err := start(); err != nil {
-		return 0, err
-	}
-	fifos.CopyStdin(o.stdin, func() {
-		c.Tasks.CloseIO(ctx, &tasksapi.CloseIORequest{ContainerID: o.id, ExecID: o.execID, Stdin: true})
-	})
-	for {
-		select {
-		case s := <-sigc:
-			req := &tasksapi.KillRequest{ContainerID: o.id, ExecID: o.execID, Signal: uint32(s.(syscall.Signal))}
-			if _, err := c.Tasks.Kill(ctx, req); err != nil && !errdefs.IsNotFound(err) {
-				fmt.Fprintf(o.stderr, "corral: failed to forward %v to exec %s: %v\n", s, o.execID, err)
-			}
-		case e := <-exitc:
-			if e.err != nil {
-				return 0, e.err
-			}
-			fifos.Drain(drainTimeout)
-			return e.resp.ExitStatus, nil
-		}
-	}
+	return c.Attached(ctx, o.id, o.execID, fifos, o.stdin, o.stderr)
 }
 
 // deleteExec deletes the exec process, even when ctx is cancelled; one already gone is no error.
