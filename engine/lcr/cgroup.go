@@ -170,6 +170,31 @@ func (c *Cgroup) Remove() error {
 	return errors.Join(errs...)
 }
 
+// HasChildren reports whether the cgroup has child cgroups in any hierarchy.
+func (c *Cgroup) HasChildren() (bool, error) {
+	dirs := make([]string, 0, len(c.h.V1)+1)
+	for _, mnt := range c.h.V1 {
+		dirs = append(dirs, mnt)
+	}
+	if c.h.Unified != "" {
+		dirs = append(dirs, c.h.Unified)
+	}
+	for _, mnt := range dirs {
+		entries, err := os.ReadDir(filepath.Join(mnt, c.Dir))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return false, err
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
 // removeTree removes a cgroup directory and the cgroups below it, deepest first.
 func removeTree(dir string) error {
 	entries, err := os.ReadDir(dir)

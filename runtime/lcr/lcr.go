@@ -128,6 +128,12 @@ func (r *Runtime) freeCgroups(dir string) error {
 		if len(pids) > 0 {
 			return fmt.Errorf("cgroup %s is in use by processes %v (linux.cgroupsPath must be the container's own): %w", d, pids, errdefs.ErrAlreadyExists)
 		}
+		// Only a leaf is a leftover of ours; a tree may hold other users' cgroups.
+		if nested, err := cg.HasChildren(); err != nil {
+			return err
+		} else if nested {
+			return fmt.Errorf("cgroup %s exists and has child cgroups (linux.cgroupsPath must be the container's own): %w", d, errdefs.ErrAlreadyExists)
+		}
 		if err := cg.Remove(); err != nil {
 			return err
 		}

@@ -147,3 +147,18 @@ func TestOpsWithoutWorkDir(t *testing.T) {
 		t.Errorf("Update of device rules: %v, want NotImplemented", err)
 	}
 }
+
+func TestCreateRefusesACgroupTree(t *testing.T) {
+	r, _, h := family(t)
+	child := filepath.Join(h.V1["pids"], "corral/default/c1/someone-elses")
+	if err := os.MkdirAll(child, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Create(context.Background(), runtime.CreateOpts{Task: runtime.Task{Namespace: "default", ID: "c1", Bundle: bundle(t, spec())}})
+	if !errors.Is(err, errdefs.ErrAlreadyExists) || !strings.Contains(err.Error(), "child cgroups") {
+		t.Fatalf("Create over a cgroup tree: %v, want AlreadyExists naming the child cgroups", err)
+	}
+	if _, err := os.Stat(child); err != nil {
+		t.Errorf("another user's cgroup was removed: %v", err)
+	}
+}
