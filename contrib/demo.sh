@@ -16,7 +16,6 @@ trap cleanup EXIT INT TERM
 cat > "$tmp/config.toml" <<TOML
 root = "$tmp/root"
 state = "$tmp/state"
-default_runtime = "runc"
 [grpc]
 address = "$sock"
 [runtimes.runsc]
@@ -33,7 +32,7 @@ corral() { bin/corral --address "$sock" "$@"; }
 step() { printf '\n$ corral %s\n' "$*"; corral "$@"; }
 
 step runtimes
-for rt in runc runsc my-runc; do
+for rt in lcr runc runsc my-runc io.containerd.runc.v2; do
 	printf '\n$ corral run --rm --runtime %s --rootfs R demo-%s sh -c '\''echo hello from $(uname -r); exit 3'\''\n' "$rt" "$rt"
 	corral run --rm --runtime "$rt" --rootfs "$tmp/rootfs" "demo-$rt" sh -c 'echo hello from $(uname -r); exit 3' || echo "(exit code $?)"
 done
