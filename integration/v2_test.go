@@ -17,6 +17,8 @@ import (
 // `ctr events` while another container runs.
 func TestCtrDefaultRuntime(t *testing.T) {
 	d := startDaemon(t, "")
+	// Another container runs while the events are watched.
+	d.corral("run", "-d", "--runtime", "io.containerd.runc.v2", "--rootfs", rootfs, "bg", "sleep", "1000").must(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	events := exec.CommandContext(ctx, "ctr", "--address", d.Address(), "events")
@@ -42,6 +44,13 @@ func TestCtrDefaultRuntime(t *testing.T) {
 			t.Errorf("ctr events did not show %s:\n%s", topic, out.String())
 		}
 	}
+	d.taskPid(t, "bg", "RUNNING")
+	d.corral("tasks", "kill", "-s", "KILL", "bg").must(t)
+	if got := d.wait(t, "bg"); got != 137 {
+		t.Errorf("exit %d, want 137", got)
+	}
+	d.corral("containers", "rm", "bg").must(t)
+	d.assertGone(t, "bg")
 }
 
 // TestV2Execs runs 50 sequential execs into one running v2 container.
