@@ -29,10 +29,6 @@ const (
 	Thawed   State = "THAWED"
 )
 
-// StatsTypeURL is the type URL of Stats encoded as JSON in a protobuf Any, as the lcr family returns
-// task metrics.
-const StatsTypeURL = "types.corral.dev/engine.Stats"
-
 // Stats is a container's resource usage, read from its cgroups. A limit of 0 means no limit.
 type Stats struct {
 	CPU    CPUStats    `json:"cpu"`

@@ -12,15 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/cgroups/v3/cgroup1/stats"
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/api"
-	"github.com/corral-dev/corral/engine"
 	lxc "github.com/corral-dev/corral/engine/lcr"
 	"github.com/corral-dev/corral/shim"
 )
@@ -121,12 +122,12 @@ func TestLCRSpec(t *testing.T) {
 	if err != nil || len(m.Metrics) != 1 {
 		t.Fatalf("metrics: %v, %v", m, err)
 	}
-	var st engine.Stats
-	if data := m.Metrics[0].Data; data.TypeUrl != engine.StatsTypeURL || json.Unmarshal(data.Value, &st) != nil {
+	var st stats.Metrics
+	if data := m.Metrics[0].Data; data.TypeUrl != "io.containerd.cgroups.v1.Metrics" || proto.Unmarshal(data.Value, &st) != nil {
 		t.Fatalf("metrics data %s %s", data.TypeUrl, data.Value)
 	}
-	if st.Memory.Limit != uint64(limit) || st.Memory.Usage == 0 || st.Pids.Current < 2 {
-		t.Errorf("metrics %+v: want the 64 MiB limit, some memory used, LXC's init and sleep", st)
+	if st.Memory.GetUsage().GetLimit() != uint64(limit) || st.Memory.GetUsage().GetUsage() == 0 || st.Pids.GetCurrent() < 2 {
+		t.Errorf("metrics %v: want the 64 MiB limit, some memory used, LXC's init and sleep", &st)
 	}
 
 	res, _ := json.Marshal(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: func() *int64 { v := int64(32 << 20); return &v }()}})

@@ -50,6 +50,9 @@ func TestDetachedKill(t *testing.T) {
 			if !strings.Contains(ps, strconv.Itoa(pid)) && rt.name != "runsc" { // runsc reports sandbox-internal pids
 				t.Errorf("tasks ps does not list init pid %d:\n%s", pid, ps)
 			}
+			if out := d.ctr("tasks", "metrics", "d1").must(t); !strings.Contains(out, "pids.current") {
+				t.Errorf("ctr t metrics shows no cgroup metrics:\n%s", out)
+			}
 			d.corral("tasks", "kill", "-s", "KILL", "d1").must(t)
 			if got := d.wait(t, "d1"); got != 137 {
 				t.Fatalf("exit status %d after SIGKILL, want 137", got)

@@ -2,7 +2,6 @@ package lcr
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"github.com/containerd/errdefs"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/corral-dev/corral/engine"
 	lxc "github.com/corral-dev/corral/engine/lcr"
 	"github.com/corral-dev/corral/runtime"
 	"github.com/corral-dev/corral/shim"
@@ -133,9 +131,9 @@ func (r *Runtime) Stats(ctx context.Context, t runtime.Task) (*anypb.Any, error)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read the cgroups of %s: %w", t.ID, err)
 	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
-	return &anypb.Any{TypeUrl: engine.StatsTypeURL, Value: b}, nil
+	return runtime.Metrics{
+		CPUTotal:    s.CPU.UsageNanos,
+		MemoryUsage: s.Memory.Usage, MemoryMax: s.Memory.MaxUsage, MemoryLimit: s.Memory.Limit,
+		PidsCurrent: s.Pids.Current, PidsLimit: s.Pids.Limit,
+	}.Any()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/containerd/errdefs"
 	runc "github.com/containerd/go-runc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/runtime"
 	"github.com/corral-dev/corral/shim"
@@ -225,4 +226,21 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 func stateExists(dir, id string) bool {
 	entries, err := os.ReadDir(filepath.Join(dir, shim.RuntimeRoot))
 	return err == nil && len(entries) > 0
+}
+
+// Stats runs `<runtime> events --stats` and returns the usage as containerd's cgroup metrics.
+func (r *Runtime) Stats(ctx context.Context, t runtime.Task) (*anypb.Any, error) {
+	var s *runc.Stats
+	err := r.call(ctx, t, func(ctx context.Context, rc *runc.Runc) (err error) {
+		s, err = rc.Stats(ctx, t.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return runtime.Metrics{
+		CPUTotal: s.Cpu.Usage.Total, CPUKernel: s.Cpu.Usage.Kernel, CPUUser: s.Cpu.Usage.User, CPUPerCPU: s.Cpu.Usage.Percpu,
+		MemoryUsage: s.Memory.Usage.Usage, MemoryMax: s.Memory.Usage.Max, MemoryLimit: s.Memory.Usage.Limit, MemoryCache: s.Memory.Cache,
+		PidsCurrent: s.Pids.Current, PidsLimit: s.Pids.Limit,
+	}.Any()
 }
