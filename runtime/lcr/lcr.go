@@ -26,10 +26,8 @@ const Name = "lcr"
 
 // Runtime runs lcr containers.
 type Runtime struct {
-	runtime.Unsupported
+	shim.Keepers
 	host *lxc.Host
-	shim.KeeperOpts
-	execs shim.Execs // created, not yet started
 }
 
 var _ runtime.Ops = (*Runtime)(nil)
@@ -45,18 +43,16 @@ type Opts struct {
 // New returns the lcr family.
 func New(o Opts) *Runtime {
 	return &Runtime{
-		Unsupported: runtime.Unsupported{Family: "lcr"},
-		host:        o.Host,
-		KeeperOpts:  o.Keeper,
+		Keepers: shim.Keepers{Unsupported: runtime.Unsupported{Family: "lcr"}, KeeperOpts: o.Keeper},
+		host:    o.Host,
 	}
 }
 
 // Detect accepts exactly "lcr", in any case.
 func (*Runtime) Detect(name string) bool { return strings.EqualFold(name, Name) }
 
-func (r *Runtime) client(t runtime.Task) *shim.Client {
-	return r.Client(t.Namespace, t.ID)
-}
+// client is corrald's side of the task's keeper.
+func (r *Runtime) client(t runtime.Task) *shim.Client { return r.KeeperOf(t) }
 
 // Create translates the spec into the LXC config <work dir>/lxc/<id>/config and starts the keeper,
 // which holds the container's stdio until Start runs lxc-execute. A spec field LXC cannot express
@@ -157,7 +153,7 @@ func readSpec(bundle string) (*specs.Spec, error) {
 func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (uint32, error) {
 	kc := r.client(t)
 	if execID != "" {
-		return r.execs.Start(ctx, kc, execID)
+		return r.Execs.Start(ctx, kc, execID)
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.KeeperDeadline())
 	defer cancel()
@@ -176,18 +172,4 @@ func (r *Runtime) Kill(ctx context.Context, t runtime.Task, o runtime.KillOpts) 
 		return fmt.Errorf("process already finished: %w", errdefs.ErrNotFound)
 	}
 	return err
-}
-
-// Wait returns the exit the keeper recorded, waiting for it if the process still runs.
-func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runtime.Exit, error) {
-	e, err := r.client(t).Wait(ctx, execID)
-	if err != nil {
-		return runtime.Exit{}, fmt.Errorf("failed to wait for task %s: %w", t.ID, err)
-	}
-	return runtime.Exit{Pid: e.Pid, Status: e.Status, Timestamp: e.ExitedAt}, nil
-}
-
-// CloseIO closes the stdin of the init or of an exec through the keeper.
-func (r *Runtime) CloseIO(ctx context.Context, t runtime.Task, execID string) error {
-	return r.client(t).CloseStdin(ctx, execID)
 }

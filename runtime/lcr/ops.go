@@ -53,20 +53,15 @@ func (r *Runtime) Exec(ctx context.Context, o runtime.ExecOpts) error {
 	if err := lxc.CheckExec(o.Process, spec.Process); err != nil {
 		return err
 	}
-	return r.execs.Add(kc, shim.Request{Op: shim.OpExec, ExecID: o.ExecID, Process: o.Process,
+	return r.Execs.Add(kc, shim.Request{Op: shim.OpExec, ExecID: o.ExecID, Process: o.Process,
 		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr})
-}
-
-// DeleteExec forgets an exec: a created one, or an exited one the keeper ran.
-func (r *Runtime) DeleteExec(ctx context.Context, t runtime.Task, execID string) error {
-	return r.execs.Delete(ctx, r.client(t), execID)
 }
 
 // Delete forces the container down and lets its keeper record the exit, then removes what a
 // keeper or LXC killed before their time leaves (processes, lxc-execute, cgroups) and the work dir,
 // LXC config included. It is idempotent.
 func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
-	r.execs.Forget(r.client(t))
+	r.Execs.Forget(r.client(t))
 	kc := r.client(t)
 	ct, err := r.container(t)
 	if errdefs.IsNotFound(err) {

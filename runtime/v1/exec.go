@@ -18,15 +18,10 @@ func (r *Runtime) Exec(ctx context.Context, o runtime.ExecOpts) error {
 	if !shim.Alive(r.workDir(o.Task)) {
 		return fmt.Errorf("task %s is not running: %w", o.ID, errdefs.ErrFailedPrecondition)
 	}
-	return r.execs.Add(r.client(o.Task), shim.Request{Op: shim.OpExec, ExecID: o.ExecID, Process: o.Process,
+	return r.Execs.Add(r.client(o.Task), shim.Request{Op: shim.OpExec, ExecID: o.ExecID, Process: o.Process,
 		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr})
 }
 
 func (r *Runtime) startExec(ctx context.Context, t runtime.Task, execID string) (uint32, error) {
-	return r.execs.Start(ctx, r.client(t), execID)
-}
-
-// DeleteExec forgets an exec: a created one, or an exited one the keeper ran.
-func (r *Runtime) DeleteExec(ctx context.Context, t runtime.Task, execID string) error {
-	return r.execs.Delete(ctx, r.client(t), execID)
+	return r.Execs.Start(ctx, r.client(t), execID)
 }

@@ -21,25 +21,21 @@ import (
 
 // Runtime runs containers through corral-shim keepers.
 type Runtime struct {
-	runtime.Unsupported
-	shim.KeeperOpts
-	execs shim.Execs // created, not yet started
+	shim.Keepers
 }
 
 var _ runtime.Ops = (*Runtime)(nil)
 
 // New returns the shim v1 family.
 func New(o shim.KeeperOpts) *Runtime {
-	return &Runtime{Unsupported: runtime.Unsupported{Family: "shim v1"}, KeeperOpts: o}
+	return &Runtime{Keepers: shim.Keepers{Unsupported: runtime.Unsupported{Family: "shim v1"}, KeeperOpts: o}}
 }
 
 // Detect accepts every name but lcr: shim v1 is the catch-all family, queried last.
 func (*Runtime) Detect(name string) bool { return name != "" && !strings.EqualFold(name, "lcr") }
 
 // client is corrald's side of the task's keeper.
-func (r *Runtime) client(t runtime.Task) *shim.Client {
-	return r.Client(t.Namespace, t.ID)
-}
+func (r *Runtime) client(t runtime.Task) *shim.Client { return r.KeeperOf(t) }
 
 func (r *Runtime) workDir(t runtime.Task) string { return r.client(t).Dir }
 
@@ -168,24 +164,10 @@ func (r *Runtime) Status(ctx context.Context, t runtime.Task) (runtime.Status, e
 	return runtime.Status{Pid: uint32(st.Pid), State: runtime.State(st.Status)}, nil
 }
 
-// Wait returns the exit the keeper recorded, waiting for it if the process still runs.
-func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runtime.Exit, error) {
-	e, err := r.client(t).Wait(ctx, execID)
-	if err != nil {
-		return runtime.Exit{}, fmt.Errorf("failed to wait for task %s: %w", t.ID, err)
-	}
-	return runtime.Exit{Pid: e.Pid, Status: e.Status, Timestamp: e.ExitedAt}, nil
-}
-
-// CloseIO closes the stdin of the init or of an exec through the keeper.
-func (r *Runtime) CloseIO(ctx context.Context, t runtime.Task, execID string) error {
-	return r.client(t).CloseStdin(ctx, execID)
-}
-
 // Delete forces the container down, lets its keeper record the exit, then removes the runtime's
 // state and the work dir. It is idempotent.
 func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
-	r.execs.Forget(r.client(t))
+	r.Execs.Forget(r.client(t))
 	kc := r.client(t)
 	dir := kc.Dir
 	c, err := shim.ReadConfig(dir)
