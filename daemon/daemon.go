@@ -42,7 +42,6 @@ import (
 	"github.com/corral-dev/corral/services/store"
 	"github.com/corral-dev/corral/services/tasks"
 	"github.com/corral-dev/corral/services/version"
-	"github.com/corral-dev/corral/shim"
 )
 
 // Daemon is a running corrald.
@@ -75,6 +74,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 		GRPCAddress:    cfg.GRPC.Address,
 		TTRPCAddress:   cfg.TTRPCAddress(),
 		Self:           self(),
+		SocketDir:      filepath.Join(cfg.State, "s"),
 		CreateTimeout:  cfg.Timeouts.RuntimeCreate.Duration,
 		CallTimeout:    cfg.Timeouts.RuntimeCall.Duration,
 		ConnectTimeout: cfg.Timeouts.ShimConnect.Duration,
@@ -120,8 +120,9 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	return &Daemon{cfg: cfg, store: st, grpc: srv, ttrpc: tsrv}, nil
 }
 
-// families builds the registry in the seed's detect order: lcr, shim v2, shim v1.
-func families(ctx context.Context, cfg *config.Config, shimv2 *v2.Runtime) *runtime.Registry {
+// families builds the registry in the seed's detect order: lcr, shim v2, shim v1, all three on the
+// one shim client.
+func families(ctx context.Context, cfg *config.Config, shims *v2.Runtime) *runtime.Registry {
 	shimBin, shimErr := findShim(cfg.ShimPath)
 	if shimErr != nil {
 		log.G(ctx).WithError(shimErr).Info("shim v1 family unavailable")
@@ -134,17 +135,16 @@ func families(ctx context.Context, cfg *config.Config, shimv2 *v2.Runtime) *runt
 		log.G(ctx).WithField("version", lxcEngine.Version).Info("lcr engine loaded")
 		lcrErr = shimErr // the keeper of an lcr container is corral-shim too
 	}
-	keeper := shim.KeeperOpts{
-		State:         cfg.State,
+	keeper := v1.Opts{
 		ShimBinary:    shimBin,
 		CreateTimeout: cfg.Timeouts.RuntimeCreate.Duration,
 		CallTimeout:   cfg.Timeouts.RuntimeCall.Duration,
 		IODrain:       cfg.Timeouts.IODrain.Duration,
 	}
 	return runtime.NewRegistry(
-		runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{Host: lxcHost, Keeper: keeper}), Unavailable: lcrErr},
-		runtime.Family{Name: "shim v2", Ops: shimv2},
-		runtime.Family{Name: "shim v1", Ops: v1.New(keeper), Unavailable: shimErr},
+		runtime.Family{Name: "lcr", Ops: lcr.New(shims, lxcHost, keeper), Unavailable: lcrErr},
+		runtime.Family{Name: "shim v2", Ops: shims.ShimV2()},
+		runtime.Family{Name: "shim v1", Ops: v1.New(shims, keeper), Unavailable: shimErr},
 	)
 }
 

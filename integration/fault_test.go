@@ -44,7 +44,7 @@ func TestStartFailureCleansUp(t *testing.T) {
 		t.Errorf("stderr %q carries go-runc's wrapper after the runtime's line", r.stderr)
 	}
 	d.assertGone(t, "f1")
-	if entries, _ := os.ReadDir(filepath.Join(d.State(), "default")); len(entries) > 0 {
-		t.Errorf("work dirs left: %v", entries)
+	if entries, _ := os.ReadDir(filepath.Join(d.Root(), "bundles", "default")); len(entries) > 0 {
+		t.Errorf("bundles left: %v", entries)
 	}
 }

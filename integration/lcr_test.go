@@ -209,7 +209,7 @@ func TestLCRRestore(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFile(t, filepath.Join(d.State(), "default", "termed", shim.ExitFile))
+	waitFile(t, filepath.Join(d.Bundle("default", "termed"), shim.ExitFile))
 	d.start()
 	if out := d.corral("tasks", "ls").must(t); !strings.Contains(out, "created") || !strings.Contains(out, "CREATED") {
 		t.Errorf("created task not restored as created:\n%s", out)
@@ -256,7 +256,7 @@ func waitFile(t *testing.T, path string) {
 func (d *daemon) assertLXCGone(t *testing.T, id string) {
 	t.Helper()
 	d.assertGone(t, id)
-	dir := filepath.Join(d.State(), "default", id)
+	dir := d.Bundle("default", id)
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(dir)) {
@@ -279,7 +279,7 @@ func (d *daemon) cleanupLXC() {
 	if err != nil {
 		return
 	}
-	configs, _ := filepath.Glob(filepath.Join(d.State(), "*", "*", shim.ConfigFile))
+	configs, _ := filepath.Glob(filepath.Join(d.Root(), "bundles", "*", "*", shim.ConfigFile))
 	for _, f := range configs {
 		c, err := shim.ReadConfig(filepath.Dir(f))
 		if err != nil || c.LXC == nil {

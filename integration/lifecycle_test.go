@@ -121,23 +121,23 @@ func (d *daemon) assertGone(t *testing.T, id string) {
 	if out := d.corral("tasks", "ls").must(t); strings.Contains(out, id) {
 		t.Errorf("task %s still listed:\n%s", id, out)
 	}
-	for _, p := range []string{filepath.Join(d.Root(), "bundles", "default", id), filepath.Join(d.State(), "default", id)} {
-		if _, err := os.Stat(p); !os.IsNotExist(err) {
-			t.Errorf("%s still exists (%v)", p, err)
-		}
+	if p := d.Bundle("default", id); !isGone(p) {
+		t.Errorf("bundle %s still exists", p)
 	}
-	if out, _ := exec.Command("pgrep", "-f", "corral-shim keep "+filepath.Join(d.State(), "default", id)).Output(); len(out) > 0 {
-		t.Errorf("keeper of %s still runs: pid %s", id, out)
+	// The keeper or shim v2 process, and its socket.
+	if out, _ := exec.Command("pgrep", "-f", "-namespace default -id "+id+" -address "+d.Address()).Output(); len(out) > 0 {
+		t.Errorf("keeper or shim of %s still runs: pid %s", id, out)
 	}
 	socks, _ := filepath.Glob(filepath.Join(d.State(), "s", "*"))
 	if len(socks) > 0 {
 		t.Errorf("keeper sockets left: %v", socks)
 	}
-	// shim v2: the shim process, its runc state and its socket (named after corrald's address).
-	if out, _ := exec.Command("pgrep", "-f", "containerd-shim-runc-v2 -namespace default -id "+id+" -address "+d.Address()).Output(); len(out) > 0 {
-		t.Errorf("shim v2 of %s still runs: pid %s", id, out)
-	}
 	if _, err := os.Stat(filepath.Join("/run/containerd/runc/default", id)); !os.IsNotExist(err) {
 		t.Errorf("runc state of %s left by the shim (%v)", id, err)
 	}
+}
+
+func isGone(path string) bool {
+	_, err := os.Stat(path)
+	return os.IsNotExist(err)
 }

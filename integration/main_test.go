@@ -160,15 +160,18 @@ func (d *daemon) restart() {
 	d.start()
 }
 
-// cleanupContainers kills whatever keepers a failed test left behind.
+// Bundle is the bundle of task ns/id: its keeper's work dir too.
+func (d *daemon) Bundle(ns, id string) string { return filepath.Join(d.Root(), "bundles", ns, id) }
+
+// cleanupContainers kills whatever keepers and shims a failed test left behind.
 func (d *daemon) cleanupContainers() {
-	out, _ := exec.Command("pgrep", "-f", "corral-shim keep "+d.State()).Output()
+	out, _ := exec.Command("pgrep", "-f", " -address "+d.Address()).Output()
 	for _, f := range strings.Fields(string(out)) {
 		var pid int
 		fmt.Sscan(f, &pid)
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	_ = exec.Command("sh", "-c", "for r in "+d.State()+"/*/*/runc; do [ -d \"$r\" ] && for c in $(ls \"$r\"); do runc --root \"$r\" delete -f \"$c\"; done; done").Run()
+	_ = exec.Command("sh", "-c", "for r in "+d.Root()+"/bundles/*/*/runc; do [ -d \"$r\" ] && for c in $(ls \"$r\"); do runc --root \"$r\" delete -f \"$c\"; done; done").Run()
 	d.cleanupLXC()
 }
 

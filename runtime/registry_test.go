@@ -12,14 +12,14 @@ import (
 	"github.com/corral-dev/corral/runtime/lcr"
 	v1 "github.com/corral-dev/corral/runtime/v1"
 	v2 "github.com/corral-dev/corral/runtime/v2"
-	"github.com/corral-dev/corral/shim"
 )
 
 func registry() *runtime.Registry {
+	shims := v2.New(v2.Opts{})
 	return runtime.NewRegistry(
-		runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{})},
-		runtime.Family{Name: "shim v2", Ops: v2.New(v2.Opts{})},
-		runtime.Family{Name: "shim v1", Ops: v1.New(shim.KeeperOpts{})},
+		runtime.Family{Name: "lcr", Ops: lcr.New(shims, nil, v1.Opts{})},
+		runtime.Family{Name: "shim v2", Ops: shims.ShimV2()},
+		runtime.Family{Name: "shim v1", Ops: v1.New(shims, v1.Opts{})},
 	)
 }
 
@@ -52,7 +52,7 @@ func TestRegistryQueryOrder(t *testing.T) {
 }
 
 func TestRegistryQueryNone(t *testing.T) {
-	r := runtime.NewRegistry(runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{})})
+	r := runtime.NewRegistry(runtime.Family{Name: "lcr", Ops: lcr.New(v2.New(v2.Opts{}), nil, v1.Opts{})})
 	if _, err := r.Query("runc"); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("got %v, want NotFound", err)
 	}

@@ -1,7 +1,8 @@
-// Package shim is corral-shim, the keeper of the shim v1 and lcr families: one detached process per
-// container that runs it (with a runc-compatible binary, or with LXC's tools for lcr), holds the
-// container's stdio, reaps it, records its exit status in the work dir and reports it to corrald over a
-// unix socket. It also holds the client side of that protocol.
+// Package shim is corral-shim, the keeper: one process per container that serves containerd's task
+// API (containerd.task.v2.Task) over ttrpc, runs the container with a driver (a runc-compatible
+// binary, or LXC through engine/lcr), holds its stdio, reaps it, records its exit status durably in
+// the bundle and publishes task events. It is a shim v2 as containerd defines one: corrald and
+// containerd start it with the `start` bootstrap and clean up after it with `delete`.
 package shim
 
 import (
@@ -9,62 +10,48 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	runc "github.com/containerd/go-runc"
+
+	"github.com/corral-dev/corral/api/keeper"
 )
 
-// Files in a keeper's work dir.
+// Files in a keeper's work dir, the task's bundle.
 const (
-	ConfigFile  = "shim.json" // Config, written by corrald
-	ShimPIDFile = "shim.pid"  // the keeper's pid
-	InitPIDFile = "init.pid"  // the container's init pid (runc --pid-file)
-	ExitFile    = "exit"      // the init's Exit, written before it is reported
-	RuntimeLog  = "log.json"  // runc --log, JSON lines
-	ShimLog     = "shim.log"  // the keeper's own log
-	RuntimeRoot = "runc"      // per-container runc --root
-	LXCPath     = "lxc"       // the lxc driver's lxcpath: <name>/config is the container's LXC config
-	LXCLog      = "lxc.log"   // LXC's log, errors only
+	ConfigFile  = "shim.json"    // Config, written at Create for the delete bootstrap
+	ShimPIDFile = "shim.pid"     // the keeper's pid
+	InitPIDFile = "init.pid"     // the container's init pid (runc --pid-file)
+	ExitFile    = "exit"         // the init's Exit, written before it is reported
+	RuntimeLog  = "log.json"     // runc --log, JSON lines
+	RuntimeRoot = "runc"         // per-container runc --root
+	LXCPath     = "lxc"          // the lxc driver's lxcpath: <name>/config is the container's LXC config
+	LXCLog      = "lxc.log"      // LXC's log, errors only
+	AddressFile = "address"      // the keeper's socket as unix://path, as containerd's shims write it
+	logFifo     = "log"          // the keeper's stderr when its launcher made it a FIFO
+	shimLogFile = "shim.log"     // the keeper's stderr otherwise
+	execDir     = "exec"         // <execDir>/<exec id>/ holds an exec's files
+	internalPID = "internal-pid" // where runsc writes an exec's pid inside the sandbox
 )
 
-// Drivers of a keeper: what runs the container.
-const (
-	// DriverRunc runs Config.Binary, a runc-compatible runtime; it is the default ("").
-	DriverRunc = ""
-	// DriverLXC runs stock LXC: lxc-execute at start, lxc-attach for execs.
-	DriverLXC = "lxc"
-)
-
-// Config tells a keeper what to run. corrald writes it to ConfigFile in the work dir.
+// Config is what one keeper runs: the task, its stdio and the driver's options.
 type Config struct {
 	Namespace string `json:"namespace"`
 	ID        string `json:"id"`
 	Bundle    string `json:"bundle"`
-	// Binary is the runc-compatible runtime and Args its global arguments (before the subcommand).
-	Binary string   `json:"binary"`
-	Args   []string `json:"args,omitempty"`
-	// Socket is where the keeper serves wait and close-stdin requests.
-	Socket string `json:"socket"`
-	Stdin  string `json:"stdin,omitempty"`
-	Stdout string `json:"stdout,omitempty"`
-	Stderr string `json:"stderr,omitempty"`
-	// CreateTimeout bounds `<runtime> create` (lxc: the start of the container, or of an exec);
-	// IODrain bounds the stdio drain after exit.
-	CreateTimeout time.Duration `json:"create_timeout"`
-	IODrain       time.Duration `json:"io_drain"`
-	// Driver is DriverRunc or DriverLXC.
-	Driver string `json:"driver,omitempty"`
-	// LXC configures DriverLXC.
+	keeper.Options
+	Stdin    string `json:"stdin,omitempty"`
+	Stdout   string `json:"stdout,omitempty"`
+	Stderr   string `json:"stderr,omitempty"`
+	Terminal bool   `json:"terminal,omitempty"`
+	// LXC configures the lxc driver.
 	LXC *LXCConfig `json:"lxc,omitempty"`
 }
 
-// LXCConfig is what DriverLXC runs: lxc-execute of the container Name, whose config is
+// LXCConfig is what the lxc driver runs: lxc-execute of the container Name, whose config is
 // <work dir>/LXCPath/<Name>/config, with Args as its command.
 type LXCConfig struct {
 	Name string   `json:"name"`
 	Args []string `json:"args"`
-	// Tools is the directory of the lxc-* tools.
-	Tools string `json:"tools"`
 	// Cgroup is the container's cgroup directory, relative to the hierarchy roots
 	// (lxc.cgroup.dir.container); LXC's monitor is in Cgroup + lcr.MonitorSuffix.
 	Cgroup string `json:"cgroup"`

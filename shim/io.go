@@ -28,8 +28,8 @@ type stdio struct {
 
 // newStdio makes the container's stdio: /dev/null when no FIFO is named, else pipes owned by
 // uid:gid whose ends are copied to and from the FIFOs.
-func newStdio(ctx context.Context, c *Config, uid, gid int) (*stdio, error) {
-	if c.Stdin == "" && c.Stdout == "" && c.Stderr == "" {
+func newStdio(ctx context.Context, stdin, stdout, stderr string, uid, gid int) (*stdio, error) {
+	if stdin == "" && stdout == "" && stderr == "" {
 		nio, err := runc.NewNullIO()
 		return &stdio{rio: nio, cancel: func() {}}, err
 	}
@@ -39,12 +39,12 @@ func newStdio(ctx context.Context, c *Config, uid, gid int) (*stdio, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &stdio{rio: pio, cancel: cancel}
-	s.copyOut(ctx, c.Stdout, pio.Stdout())
-	s.copyOut(ctx, c.Stderr, pio.Stderr())
-	if c.Stdin == "" {
+	s.copyOut(ctx, stdout, pio.Stdout())
+	s.copyOut(ctx, stderr, pio.Stderr())
+	if stdin == "" {
 		s.closePipe()
 	} else {
-		go s.copyIn(ctx, c.Stdin, pio.Stdin())
+		go s.copyIn(ctx, stdin, pio.Stdin())
 	}
 	return s, nil
 }

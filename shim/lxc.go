@@ -2,7 +2,6 @@ package shim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,8 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/errdefs"
 	runc "github.com/containerd/go-runc"
 	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/corral-dev/corral/engine/lcr"
@@ -25,7 +26,7 @@ import (
 // to it, and once it exits everything else in the container is killed, as the kernel does when the
 // pid 1 of a runc container exits.
 type lxcDriver struct {
-	k   *keeper
+	k   *container
 	l   *lcr.LXC
 	c   *LXCConfig
 	cg  *lcr.Cgroup // the container's
@@ -46,16 +47,18 @@ const (
 	lxcEnded // lxc-execute has exited, or the container was killed before it started
 )
 
-func newLXCDriver(k *keeper) (*lxcDriver, error) {
-	c := k.c.LXC
-	if c == nil || c.Name == "" || len(c.Args) == 0 || c.Cgroup == "" {
-		return nil, errors.New("the lxc driver needs lxc.name, lxc.args and lxc.cgroup in the keeper config")
-	}
+func newLXCDriver(k *container, spec *specs.Spec) (*lxcDriver, error) {
 	h, err := lcr.LoadHierarchies()
 	if err != nil {
 		return nil, err
 	}
-	l := &lcr.LXC{Path: filepath.Join(k.dir, LXCPath), Dir: c.Tools, LogFile: filepath.Join(k.dir, LXCLog), Monitor: lxcMonitor{k.r}}
+	if k.c.LXC == nil {
+		if k.c.LXC, err = writeLXCConfig(k.dir, k.c, spec, h); err != nil {
+			return nil, err
+		}
+	}
+	c := k.c.LXC
+	l := &lcr.LXC{Path: filepath.Join(k.dir, LXCPath), Dir: k.c.LXCTools, LogFile: filepath.Join(k.dir, LXCLog), Monitor: lxcMonitor{k.r}}
 	return &lxcDriver{k: k, l: l, c: c, cg: h.Cgroup(c.Cgroup), mon: h.Cgroup(c.Cgroup + lcr.MonitorSuffix),
 		pidfd: -1, ended: make(chan struct{})}, nil
 }
@@ -82,9 +85,9 @@ func (d *lxcDriver) start(ctx context.Context) (int, error) {
 	defer d.mu.Unlock()
 	switch d.state {
 	case lxcStarted:
-		return 0, errors.New("the container is already started")
+		return 0, fmt.Errorf("container %s has started already: %w", d.c.Name, errdefs.ErrFailedPrecondition)
 	case lxcEnded:
-		return 0, errors.New("the container has stopped")
+		return 0, fmt.Errorf("container %s has stopped: %w", d.c.Name, errdefs.ErrFailedPrecondition)
 	}
 	d.state = lxcStarted
 	rio := d.k.init.io.rio

@@ -2,7 +2,6 @@ package shim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,15 +20,21 @@ import (
 // process's. The pid is the attached process's (lxc-attach's child in the container), which is what
 // a kill signals.
 // LXC logs the attach to the exec's dir, so that its errors are the exec's own.
-func (d *lxcDriver) exec(ctx context.Context, req Request, sio *stdio, dir string) (int, chan runc.Exit, error) {
+func (d *lxcDriver) exec(ctx context.Context, id string, p *specs.Process, sio *stdio, dir string) (int, chan runc.Exit, error) {
 	d.mu.Lock()
 	running := d.state == lxcStarted && d.pidfd >= 0
 	root := fmt.Sprintf("/proc/%d/root", d.k.init.pid)
 	d.mu.Unlock()
 	if !running {
-		return 0, nil, errors.New("the container is not running")
+		return 0, nil, fmt.Errorf("container %s is not running: %w", d.c.Name, errdefs.ErrFailedPrecondition)
 	}
-	p := req.Process
+	spec, err := readSpec(d.k.c.Bundle)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := lcr.CheckExec(p, spec.Process); err != nil {
+		return 0, nil, err
+	}
 	opts := &lcr.AttachOpts{Args: p.Args, Env: p.Env, UID: p.User.UID, GID: p.User.GID, IO: containerIO(sio.rio)}
 	if err := attachDir(opts, p.Cwd, root); err != nil {
 		return 0, nil, err
@@ -59,7 +64,7 @@ func (d *lxcDriver) exec(ctx context.Context, req Request, sio *stdio, dir strin
 			go func() {
 				r := <-done
 				if r.err != nil {
-					log.G(ctx).WithError(r.err).WithField("exec_id", req.ExecID).Warn("LXC reported an error")
+					log.G(ctx).WithError(r.err).WithField("exec_id", id).Warn("LXC reported an error")
 				}
 				exited <- runc.Exit{Pid: pid, Status: r.status}
 			}()

@@ -3,34 +3,34 @@ package shim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/containerd/errdefs"
 	runc "github.com/containerd/go-runc"
 	"github.com/containerd/log"
 	"golang.org/x/sys/unix"
-
-	"github.com/corral-dev/corral/engine/lcr"
 )
 
 // kill signals the command; with All every process of the container but LXC's init. Killing a
 // created container ends it with the status of that signal, as if its init had received it.
-func (d *lxcDriver) kill(_ context.Context, req Request) error {
+func (d *lxcDriver) kill(_ context.Context, signal int, all bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	sig := unix.Signal(req.Signal)
+	sig := unix.Signal(signal)
 	switch d.state {
 	case lxcCreated:
-		if req.Signal == 0 || ignoredByDefault(sig) {
+		if signal == 0 || ignoredByDefault(sig) {
 			return nil
 		}
 		d.state = lxcEnded
 		close(d.ended)
-		d.k.initC <- runc.Exit{Status: 128 + req.Signal}
+		d.k.initC <- runc.Exit{Status: 128 + signal}
 		return nil
 	case lxcEnded:
-		return errors.New(`process "" already finished`)
+		return fmt.Errorf("process already finished: %w", errdefs.ErrNotFound)
 	}
-	if req.All {
+	if all {
 		procs, _ := d.cg.Procs()
 		for _, p := range procs {
 			if p != d.lxcInit && p != d.k.init.pid {
@@ -43,10 +43,10 @@ func (d *lxcDriver) kill(_ context.Context, req Request) error {
 		err = unix.PidfdSendSignal(d.pidfd, sig, nil, 0)
 	}
 	if errors.Is(err, unix.ESRCH) {
-		if req.All {
+		if all {
 			err = nil
 		} else {
-			err = errors.New(`process "" already finished`)
+			err = fmt.Errorf("process already finished: %w", errdefs.ErrNotFound)
 		}
 	}
 	if sig == unix.SIGKILL {
@@ -128,18 +128,17 @@ func (d *lxcDriver) thaw() {
 }
 
 // exited, after lxc-execute has exited, kills what is left in the container's cgroup (a container
-// without a pid namespace of its own leaves its orphans) and removes the cgroups LXC left.
-func (d *lxcDriver) exited(ctx context.Context) {
-	d.killContainer(0)
-	for _, cg := range []*lcr.Cgroup{d.cg, d.mon} {
-		if err := cg.Remove(); err != nil {
-			log.G(ctx).WithError(err).Warn("failed to remove a cgroup LXC left")
-		}
+// without a pid namespace of its own leaves its orphans).
+func (d *lxcDriver) exited(context.Context) { d.killContainer(0) }
+
+// cleanup removes the cgroups LXC left, the container's and its monitor's, once nothing runs in them.
+func (d *lxcDriver) cleanup(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, d.k.c.CallTimeout)
+	defer cancel()
+	if err := killCgroups(ctx, d.c); err != nil {
+		log.G(ctx).WithError(err).Warn("failed to remove the cgroups LXC left")
 	}
 }
-
-// cleanup has nothing to do: lxc-execute keeps no state but the config in the work dir.
-func (d *lxcDriver) cleanup(context.Context) {}
 
 // signalExec signals an lxc-attach exec directly: lxc-attach forwards signals to the attached process.
 func (d *lxcDriver) signalExec(_ context.Context, id string, p *process, sig int) error {

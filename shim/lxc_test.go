@@ -1,7 +1,6 @@
 package shim_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"os"
@@ -14,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	task "github.com/containerd/containerd/api/runtime/task/v2"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/engine/lcr"
 	"github.com/corral-dev/corral/shim"
 )
@@ -53,20 +55,12 @@ func lxcRootfs(t *testing.T) string {
 	return rootfsDir
 }
 
-// lxcKeeper is a keeper with the lxc driver over a fresh work dir.
-type lxcKeeper struct {
-	client *shim.Client
-	cgroup string
-	cmd    *exec.Cmd
-}
-
-// startLXCKeeper runs Keep with the lxc driver for a container running script, in a spec edit may change.
-func startLXCKeeper(t *testing.T, script string, edit func(*specs.Spec)) *lxcKeeper {
+// startLXCShim starts a keeper with the lxc driver and creates a container running script, in a spec
+// edit may change.
+func startLXCShim(t *testing.T, script string, edit func(*specs.Spec)) (*testShim, string) {
 	t.Helper()
 	rootfs := lxcRootfs(t)
-	state, bundle := t.TempDir(), t.TempDir()
 	id := "k" + strconv.Itoa(os.Getpid()) + strings.ReplaceAll(t.Name(), "/", "-")
-	k := &lxcKeeper{client: shim.NewClient(state, "test", id, 10*time.Second)}
 	spec := &specs.Spec{
 		Root:    &specs.Root{Path: rootfs},
 		Process: &specs.Process{Args: []string{"sh", "-c", script}, Cwd: "/", Env: []string{"PATH=/bin"}},
@@ -77,53 +71,16 @@ func startLXCKeeper(t *testing.T, script string, edit func(*specs.Spec)) *lxcKee
 	if edit != nil {
 		edit(spec)
 	}
+	s := startShim(t, id, spec)
+	cgroup := "corral/test/" + id
 	h, err := lcr.LoadHierarchies()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := lcr.Translate(spec, lcr.TranslateOpts{CgroupV2: h.V2(), CgroupDir: "corral-shim-test/" + id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k.cgroup = cfg.Value("lxc.cgroup.dir.container")
-	b, _ := json.Marshal(spec)
-	if err := os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := k.client.MakeWorkDir(); err != nil {
-		t.Fatal(err)
-	}
-	confDir := filepath.Join(k.client.Dir, shim.LXCPath, id)
-	if err := os.MkdirAll(confDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(confDir, "config"), cfg.Marshal(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tools, _ := exec.LookPath("lxc-execute")
-	if err := shim.WriteConfig(k.client.Dir, &shim.Config{Namespace: "test", ID: id, Bundle: bundle, Socket: k.client.Socket,
-		CreateTimeout: 10 * time.Second, IODrain: time.Second, Driver: shim.DriverLXC,
-		LXC: &shim.LXCConfig{Name: id, Args: spec.Process.Args, Tools: filepath.Dir(tools), Cgroup: k.cgroup}}); err != nil {
-		t.Fatal(err)
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	k.cmd = exec.Command(os.Args[0], "-test.run=^$", k.client.Dir)
-	k.cmd.Env = append(os.Environ(), keeperEnv+"=1")
-	k.cmd.ExtraFiles = []*os.File{w}
-	if err := k.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
 	t.Cleanup(func() {
-		_ = k.cmd.Process.Kill()
-		_ = k.cmd.Wait()
-		for _, d := range []string{k.cgroup, k.cgroup + lcr.MonitorSuffix} {
+		for _, d := range []string{cgroup, cgroup + lcr.MonitorSuffix} {
 			cg := h.Cgroup(d)
-			for i := 0; i < 200; i++ { // the container dies with lxc-execute, which dies with the keeper
+			for i := 0; i < 200; i++ {
 				pids, _ := cg.Procs()
 				if len(pids) == 0 {
 					break
@@ -135,33 +92,33 @@ func startLXCKeeper(t *testing.T, script string, edit func(*specs.Spec)) *lxcKee
 			}
 			_ = cg.Remove()
 		}
-		_ = h.Cgroup("corral-shim-test").Remove()
+		_ = h.Cgroup("corral/test").Remove()
 	})
-	line, err := bufio.NewReader(r).ReadBytes('\n')
-	if err != nil || strings.TrimSpace(string(line)) != "{}" {
-		t.Fatalf("keeper report %q, %v; want {} (no pid before start)", line, err)
+	resp, err := s.create(t, keeper.Options{Driver: keeper.DriverLXC})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return k
+	if resp.Pid != 0 {
+		t.Fatalf("create answered pid %d before start", resp.Pid)
+	}
+	return s, cgroup
 }
 
-func (k *lxcKeeper) call(t *testing.T, req shim.Request) shim.Exit {
+func (s *testShim) kill(t *testing.T, execID string, sig uint32) {
 	t.Helper()
-	e, err := k.client.Call(context.Background(), req)
-	if err != nil {
-		t.Fatalf("%s: %v", req.Op, err)
-	}
-	return e
+	must(s.task.Kill(context.Background(), &task.KillRequest{ID: s.id, ExecID: execID, Signal: sig}))
 }
 
-func (k *lxcKeeper) wait(t *testing.T, execID string) shim.Exit {
+func (s *testShim) start(t *testing.T, execID string) uint32 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	e, err := k.client.Wait(ctx, execID)
-	if err != nil {
-		t.Fatalf("wait %q: %v", execID, err)
-	}
-	return e
+	return must(s.task.Start(context.Background(), &task.StartRequest{ID: s.id, ExecID: execID})).Pid
+}
+
+func (s *testShim) exec(t *testing.T, execID string, p *specs.Process) uint32 {
+	t.Helper()
+	b, _ := json.Marshal(p)
+	must(s.task.Exec(context.Background(), &task.ExecProcessRequest{ID: s.id, ExecID: execID, Spec: &anypb.Any{Value: b}}))
+	return s.start(t, execID)
 }
 
 // cmdline reads the command line of pid once it starts with prefix, or gives up after half a second.
@@ -179,48 +136,47 @@ func cmdline(pid uint32, prefix string) string {
 }
 
 func TestKeepLXCKilledBeforeStart(t *testing.T) {
-	k := startLXCKeeper(t, "exit 0", nil)
-	k.call(t, shim.Request{Op: shim.OpKill, Signal: 28}) // SIGWINCH does not end a process
-	k.call(t, shim.Request{Op: shim.OpKill, Signal: 15})
-	if e := k.wait(t, ""); e.Status != 143 {
-		t.Errorf("exit %+v after SIGTERM before start, want status 143", e)
+	k, _ := startLXCShim(t, "exit 0", nil)
+	k.kill(t, "", 28) // SIGWINCH does not end a process
+	k.kill(t, "", 15)
+	if e := k.wait(t, ""); e.ExitStatus != 143 {
+		t.Errorf("exit %v after SIGTERM before start, want status 143", e)
 	}
-	if err := k.cmd.Wait(); err != nil {
-		t.Errorf("keeper: %v", err)
-	}
-	if _, err := k.client.Call(context.Background(), shim.Request{Op: shim.OpStart}); err == nil {
+	if _, err := k.task.Start(context.Background(), &task.StartRequest{ID: k.id}); err == nil {
 		t.Error("a killed container started")
 	}
+	k.shutdown(t)
 }
 
 func TestKeepLXC(t *testing.T) {
-	k := startLXCKeeper(t, "trap 'exit 4' USR1; while true; do sleep 0.05; done", nil)
-	pid := k.call(t, shim.Request{Op: shim.OpStart}).Pid
-	if b, _ := os.ReadFile(filepath.Join(k.client.Dir, shim.InitPIDFile)); pid == 0 || string(b) != strconv.Itoa(int(pid)) {
+	k, cgroup := startLXCShim(t, "trap 'exit 4' USR1; while true; do sleep 0.05; done", nil)
+	pid := k.start(t, "")
+	if b, _ := os.ReadFile(filepath.Join(k.bundle, shim.InitPIDFile)); pid == 0 || string(b) != strconv.Itoa(int(pid)) {
 		t.Fatalf("start answered pid %d, init.pid holds %q", pid, b)
 	}
 	if cmdline := cmdline(pid, "sh\x00-c\x00trap"); !strings.HasPrefix(cmdline, "sh\x00-c\x00trap") {
 		t.Errorf("pid %d is %q, not the container's command", pid, cmdline)
 	}
-	if _, err := k.client.Call(context.Background(), shim.Request{Op: shim.OpStart}); err == nil {
+	if _, err := k.task.Start(context.Background(), &task.StartRequest{ID: k.id}); err == nil {
 		t.Error("started twice")
 	}
 	proc := &specs.Process{Args: []string{"sh", "-c", "[ $PWD = /proc ] && exit 7"}, Cwd: "/proc", Env: []string{"PATH=/bin"}}
-	if e := k.call(t, shim.Request{Op: shim.OpExec, ExecID: "e1", Process: proc}); e.Pid == 0 {
+	if pid := k.exec(t, "e1", proc); pid == 0 {
 		t.Error("exec answered no pid")
 	}
-	if e := k.wait(t, "e1"); e.Status != 7 {
-		t.Errorf("exec exit %+v, want status 7", e)
+	if e := k.wait(t, "e1"); e.ExitStatus != 7 {
+		t.Errorf("exec exit %v, want status 7", e)
 	}
-	k.call(t, shim.Request{Op: shim.OpKill, Signal: 10})
-	if e := k.wait(t, ""); e.Status != 4 || e.Pid != pid {
-		t.Errorf("exit %+v after SIGUSR1 trapped to exit 4, want pid %d status 4", e, pid)
+	k.kill(t, "", 10)
+	if e := k.wait(t, ""); e.ExitStatus != 4 {
+		t.Errorf("exit %v after SIGUSR1 trapped to exit 4, want status 4", e)
 	}
-	if err := k.cmd.Wait(); err != nil {
-		t.Errorf("keeper: %v", err)
+	if st := must(k.task.State(context.Background(), &task.StateRequest{ID: k.id})); st.Pid != pid || st.ExitStatus != 4 {
+		t.Errorf("state after exit %v, want pid %d status 4", st, pid)
 	}
+	k.shutdown(t)
 	h, _ := lcr.LoadHierarchies()
-	for _, d := range []string{k.cgroup, k.cgroup + lcr.MonitorSuffix} {
+	for _, d := range []string{cgroup, cgroup + lcr.MonitorSuffix} {
 		if pids, err := h.Cgroup(d).Procs(); err != nil || pids != nil {
 			t.Errorf("cgroup %s left with processes %v, %v", d, pids, err)
 		}
@@ -230,30 +186,30 @@ func TestKeepLXC(t *testing.T) {
 // TestKeepLXCHostPIDs: without a pid namespace of its own, an exec is still told from lxc-attach's
 // transient process, and the orphans of the command die with it.
 func TestKeepLXCHostPIDs(t *testing.T) {
-	k := startLXCKeeper(t, "sleep 1000 & trap 'exit 5' TERM; while true; do sleep 0.05; done", func(s *specs.Spec) {
+	k, cgroup := startLXCShim(t, "sleep 1000 & trap 'exit 5' TERM; while true; do sleep 0.05; done", func(s *specs.Spec) {
 		s.Linux.Namespaces = s.Linux.Namespaces[1:]
 	})
-	k.call(t, shim.Request{Op: shim.OpStart})
+	k.start(t, "")
 	for i := range 5 {
 		id := "e" + strconv.Itoa(i)
 		proc := &specs.Process{Args: []string{"sh", "-c", "trap 'exit 9' TERM; while true; do sleep 0.05; done"}, Cwd: "/", Env: []string{"PATH=/bin"}}
-		pid := k.call(t, shim.Request{Op: shim.OpExec, ExecID: id, Process: proc}).Pid
+		pid := k.exec(t, id, proc)
 		if cmdline := cmdline(pid, "sh\x00-c\x00trap"); !strings.HasPrefix(cmdline, "sh\x00-c\x00trap") {
 			t.Errorf("exec pid %d is %q, not the exec's command", pid, cmdline)
 		}
 		time.Sleep(50 * time.Millisecond) // let the shell install its trap
-		k.call(t, shim.Request{Op: shim.OpKill, ExecID: id, Signal: 15})
-		if e := k.wait(t, id); e.Status != 9 {
+		k.kill(t, id, 15)
+		if e := k.wait(t, id); e.ExitStatus != 9 {
 			t.Errorf("exec %s exit %+v after SIGTERM trapped to exit 9", id, e)
 		}
 	}
 	time.Sleep(50 * time.Millisecond)
-	k.call(t, shim.Request{Op: shim.OpKill, Signal: 15})
-	if e := k.wait(t, ""); e.Status != 5 {
-		t.Errorf("exit %+v after SIGTERM trapped to exit 5", e)
+	k.kill(t, "", 15)
+	if e := k.wait(t, ""); e.ExitStatus != 5 {
+		t.Errorf("exit %v after SIGTERM trapped to exit 5", e)
 	}
 	h, _ := lcr.LoadHierarchies()
-	if pids, _ := h.Cgroup(k.cgroup).Procs(); len(pids) > 0 {
+	if pids, _ := h.Cgroup(cgroup).Procs(); len(pids) > 0 {
 		t.Errorf("processes %v outlived the container's command", pids)
 	}
 }

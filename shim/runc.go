@@ -2,22 +2,23 @@ package shim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
+	"github.com/containerd/errdefs"
 	runc "github.com/containerd/go-runc"
 	"github.com/containerd/log"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
-// runcDriver runs the container with a runc-compatible runtime: `create` in the keeper, `start`,
-// `kill`, `pause` and the like by corrald, `exec --detach` in the keeper for execs.
+// runcDriver runs the container with a runc-compatible runtime. Every runtime invocation for the
+// container happens here, in the keeper.
 type runcDriver struct {
-	k  *keeper
+	k  *container
 	rt *runc.Runc
 	// killAll is set when the container's processes survive its init (no pid namespace of its own).
 	killAll bool
@@ -28,79 +29,77 @@ type runcDriver struct {
 	gvisor bool
 }
 
-// internalPIDFile is where runsc writes an exec's pid inside the sandbox.
-const internalPIDFile = "internal-pid"
-
-func newRuncDriver(k *keeper, spec *specs.Spec) *runcDriver {
+func newRuncDriver(k *container, spec *specs.Spec) *runcDriver {
 	runc.Monitor = k.r
 	return &runcDriver{k: k, rt: Runtime(k.dir, k.c), killAll: sharesHostPIDs(spec), gvisor: filepath.Base(k.c.Binary) == "runsc"}
+}
+
+// call runs one runtime invocation bounded by timeout, and tells its failure by the runtime's own
+// error line.
+func (d *runcDriver) call(ctx context.Context, timeout time.Duration, step string, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	logPath := filepath.Join(d.k.dir, RuntimeLog)
+	from := LogSize(logPath)
+	if err := f(ctx); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w: %s %s gave up after %s", err, filepath.Base(d.k.c.Binary), step, timeout)
+		}
+		return RuntimeError(err, logPath, from)
+	}
+	return nil
 }
 
 // create runs `<runtime> create`, bounded by the create timeout, and reads the init pid.
 func (d *runcDriver) create(ctx context.Context) (int, error) {
 	k := d.k
-	cctx, cancel := context.WithTimeout(ctx, k.c.CreateTimeout)
-	defer cancel()
-	err := d.rt.Create(cctx, k.c.ID, k.c.Bundle, &runc.CreateOpts{PidFile: filepath.Join(k.dir, InitPIDFile), IO: k.init.io.rio})
+	pidFile := filepath.Join(k.dir, InitPIDFile)
+	err := d.call(ctx, k.c.CreateTimeout, "create", func(ctx context.Context) error {
+		return d.rt.Create(ctx, k.c.ID, k.c.Bundle, &runc.CreateOpts{PidFile: pidFile, IO: k.init.io.rio})
+	})
+	var pid int
+	if err == nil {
+		pid, err = runc.ReadPidFile(pidFile)
+	}
 	if err != nil {
-		if cctx.Err() != nil {
-			err = fmt.Errorf("%w: gave up after %s", err, k.c.CreateTimeout)
-		}
-		err = RuntimeError(err, filepath.Join(k.dir, RuntimeLog), 0)
-		_ = d.rt.Delete(context.WithoutCancel(ctx), k.c.ID, &runc.DeleteOpts{Force: true})
+		d.forceDelete(ctx)
 		return 0, err
 	}
-	pid, err := runc.ReadPidFile(filepath.Join(k.dir, InitPIDFile))
-	if err != nil {
-		_ = d.rt.Delete(context.WithoutCancel(ctx), k.c.ID, &runc.DeleteOpts{Force: true})
-		return 0, err
-	}
-	k.init.pid = pid
 	k.initC = k.r.waitPid(pid)
 	return pid, nil
 }
 
-// start runs `<runtime> start`. The keeper runs it, not corrald, so that cleanup after a quick exit
-// waits for it instead of deleting the state under it.
+// start runs `<runtime> start`; cleanup after a quick exit waits for it to return.
 func (d *runcDriver) start(ctx context.Context) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	logPath := filepath.Join(d.k.dir, RuntimeLog)
-	from := LogSize(logPath)
-	if err := d.rt.Start(ctx, d.k.c.ID); err != nil {
-		return 0, RuntimeError(err, logPath, from)
-	}
-	return d.k.init.pid, nil
+	err := d.call(ctx, d.k.c.CallTimeout, "start", func(ctx context.Context) error { return d.rt.Start(ctx, d.k.c.ID) })
+	return d.k.init.pid, err
 }
 
-// kill signals the init directly; corrald signals it through the runtime.
-func (d *runcDriver) kill(_ context.Context, req Request) error {
-	if req.All {
-		return errors.New("corrald signals all processes with `<runtime> kill --all`, not the keeper")
-	}
-	return signalProcess(d.k.init, "", req.Signal)
+// kill runs `<runtime> kill [--all]`.
+func (d *runcDriver) kill(ctx context.Context, sig int, all bool) error {
+	return d.call(ctx, d.k.c.CallTimeout, "kill", func(ctx context.Context) error {
+		return d.rt.Kill(ctx, d.k.c.ID, sig, &runc.KillOpts{All: all})
+	})
 }
 
 // exec runs `<runtime> exec --detach` and subscribes to the process's exit.
-func (d *runcDriver) exec(ctx context.Context, req Request, sio *stdio, dir string) (int, chan runc.Exit, error) {
-	k := d.k
-	cctx, cancel := context.WithTimeout(ctx, k.c.CreateTimeout)
-	defer cancel()
-	logPath := filepath.Join(k.dir, RuntimeLog)
-	from := LogSize(logPath)
+func (d *runcDriver) exec(ctx context.Context, id string, spec *specs.Process, sio *stdio, dir string) (int, chan runc.Exit, error) {
 	pidFile := filepath.Join(dir, "pid")
 	opts := &runc.ExecOpts{PidFile: pidFile, IO: sio.rio, Detach: true}
 	if d.gvisor {
-		opts.ExtraArgs = []string{"--internal-pid-file", filepath.Join(dir, internalPIDFile)}
+		opts.ExtraArgs = []string{"--internal-pid-file", filepath.Join(dir, internalPID)}
 	}
-	if err := d.rt.Exec(cctx, k.c.ID, *req.Process, opts); err != nil {
-		return 0, nil, RuntimeError(err, logPath, from)
+	err := d.call(ctx, d.k.c.CreateTimeout, "exec", func(ctx context.Context) error { return d.rt.Exec(ctx, d.k.c.ID, *spec, opts) })
+	if err != nil {
+		return 0, nil, err
 	}
 	pid, err := runc.ReadPidFile(pidFile)
 	if err != nil {
 		return 0, nil, err
 	}
-	return pid, k.r.waitPid(pid), nil
+	return pid, d.k.r.waitPid(pid), nil
 }
 
 // signalExec signals an exec: directly, or for runsc through `runsc kill --pid` with its pid in the
@@ -111,19 +110,16 @@ func (d *runcDriver) signalExec(ctx context.Context, id string, p *process, sig 
 	}
 	select {
 	case <-p.done:
-		return fmt.Errorf("process %q already finished", id)
+		return fmt.Errorf("process %q already finished: %w", id, errdefs.ErrNotFound)
 	default:
 	}
-	pid, err := runc.ReadPidFile(filepath.Join(d.k.dir, "exec", id, internalPIDFile))
+	pid, err := runc.ReadPidFile(filepath.Join(d.k.dir, execDir, id, internalPID))
 	if err != nil {
 		return err
 	}
-	logPath := filepath.Join(d.k.dir, RuntimeLog)
-	from := LogSize(logPath)
-	if err := d.rt.Kill(ctx, d.k.c.ID, sig, &runc.KillOpts{ExtraArgs: []string{"--pid", strconv.Itoa(pid)}}); err != nil {
-		return RuntimeError(err, logPath, from)
-	}
-	return nil
+	return d.call(ctx, d.k.c.CallTimeout, "kill", func(ctx context.Context) error {
+		return d.rt.Kill(ctx, d.k.c.ID, sig, &runc.KillOpts{ExtraArgs: []string{"--pid", strconv.Itoa(pid)}})
+	})
 }
 
 // exited kills what survives an init without a pid namespace of its own.
@@ -131,7 +127,7 @@ func (d *runcDriver) exited(ctx context.Context) {
 	if !d.killAll {
 		return
 	}
-	if err := d.rt.Kill(ctx, d.k.c.ID, int(unix.SIGKILL), &runc.KillOpts{All: true}); err != nil {
+	if err := d.kill(ctx, int(unix.SIGKILL), true); err != nil {
 		log.G(ctx).WithError(err).Debug("kill --all after init exit")
 	}
 }
@@ -140,7 +136,14 @@ func (d *runcDriver) exited(ctx context.Context) {
 func (d *runcDriver) cleanup(ctx context.Context) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.rt.Delete(ctx, d.k.c.ID, &runc.DeleteOpts{Force: true}); err != nil {
+	d.forceDelete(ctx)
+}
+
+func (d *runcDriver) forceDelete(ctx context.Context) {
+	err := d.call(context.WithoutCancel(ctx), d.k.c.CallTimeout, "delete", func(ctx context.Context) error {
+		return d.rt.Delete(ctx, d.k.c.ID, &runc.DeleteOpts{Force: true})
+	})
+	if err != nil {
 		log.G(ctx).WithError(err).Warn("failed to delete runtime state")
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	runc "github.com/containerd/go-runc"
 
+	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/shim"
 )
 
@@ -84,9 +85,9 @@ func TestRuntimeError(t *testing.T) {
 func TestConfigRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	want := &shim.Config{
-		Namespace: "default", ID: "c1", Bundle: "/b", Binary: "/usr/bin/runc", Args: []string{"--debug"},
-		Socket: "/run/s.sock", Stdin: "/f/0", Stdout: "/f/1", Stderr: "/f/2",
-		CreateTimeout: time.Minute, IODrain: 5 * time.Second,
+		Namespace: "default", ID: "c1", Bundle: "/b", Stdin: "/f/0", Stdout: "/f/1", Stderr: "/f/2",
+		Options: keeper.Options{Driver: keeper.DriverRunc, Binary: "/usr/bin/runc", Args: []string{"--debug"},
+			CreateTimeout: time.Minute, IODrain: 5 * time.Second},
 	}
 	if err := shim.WriteConfig(dir, want); err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestConfigRoundTrip(t *testing.T) {
 
 func TestRuntime(t *testing.T) {
 	dir := "/run/corral/default/c1"
-	rc := shim.Runtime(dir, &shim.Config{Binary: "/opt/runsc", Args: []string{"--platform=ptrace", "--debug"}})
+	rc := shim.Runtime(dir, &shim.Config{Options: keeper.Options{Binary: "/opt/runsc", Args: []string{"--platform=ptrace", "--debug"}}})
 	if rc.Command != "/opt/runsc" || rc.Root != dir+"/runc" || rc.Log != dir+"/log.json" || rc.LogFormat != runc.JSON ||
 		!reflect.DeepEqual(rc.ExtraArgs, []string{"--platform=ptrace", "--debug"}) {
 		t.Fatalf("Runtime = %+v", rc)

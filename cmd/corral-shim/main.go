@@ -1,54 +1,69 @@
-// Command corral-shim is the keeper of shim v1 and lcr containers: corrald starts one per container.
+// Command corral-shim is the keeper of Corral's shim v1 and lcr containers, and a containerd shim v2:
+// installed as containerd-shim-lcr-v1, containerd runs LXC containers through it.
 //
-//	corral-shim start WORKDIR   fork a detached keeper for WORKDIR, then exit
-//	corral-shim keep WORKDIR    the keeper itself (run by start)
+//	corral-shim -namespace NS -id ID -address ADDR [-publish-binary BIN] start    start a keeper, print its address
+//	corral-shim -namespace NS -id ID -address ADDR [-bundle DIR] delete           clean up after a keeper that is gone
+//	corral-shim -namespace NS -id ID -address ADDR                                the keeper (run by start)
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
-	"syscall"
 
 	"github.com/containerd/log"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/corral-dev/corral/shim"
 )
 
 func main() {
-	if len(os.Args) != 3 || (os.Args[1] != "start" && os.Args[1] != "keep") {
-		fmt.Fprintln(os.Stderr, "usage: corral-shim start|keep WORKDIR")
-		os.Exit(2)
+	var f shim.Flags
+	flag.StringVar(&f.Namespace, "namespace", "", "namespace of the task")
+	flag.StringVar(&f.ID, "id", "", "id of the task")
+	flag.StringVar(&f.Address, "address", "", "the daemon's API socket")
+	flag.StringVar(&f.PublishBinary, "publish-binary", "", "the daemon's executable")
+	flag.StringVar(&f.Bundle, "bundle", "", "the task's bundle (delete)")
+	flag.BoolVar(&f.Debug, "debug", false, "log at debug level")
+	flag.Bool("v", false, "ignored: accepted for containerd's shim contract")
+	flag.String("socket", "", "ignored: accepted for containerd's shim contract")
+	flag.Parse()
+	if f.Namespace == "" || f.ID == "" {
+		fail(fmt.Errorf("-namespace and -id are required"))
 	}
-	dir := os.Args[2]
-	if os.Args[1] == "start" {
-		if err := start(dir); err != nil {
-			fmt.Fprintln(os.Stderr, "corral-shim:", err)
+	if f.Debug {
+		_ = log.SetLevel("debug")
+	}
+	ctx := context.Background()
+	switch action := flag.Arg(0); action {
+	case "start":
+		address, err := shim.Start(f)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Print(address)
+	case "delete":
+		resp, err := shim.Delete(ctx, f)
+		if err != nil {
+			fail(err)
+		}
+		b, err := proto.Marshal(resp)
+		if err != nil {
+			fail(err)
+		}
+		os.Stdout.Write(b)
+	case "":
+		if err := shim.Serve(ctx, f, shim.DefaultOptions(os.Args[0])); err != nil {
+			log.L.WithError(err).Error("keeper failed")
 			os.Exit(1)
 		}
-		return
-	}
-	// A write to a FIFO whose reader left must never kill the keeper.
-	signal.Ignore(syscall.SIGPIPE)
-	out := os.NewFile(3, "report")
-	if err := shim.Keep(context.Background(), dir, out); err != nil {
-		log.L.WithError(err).Error("keeper failed")
-		os.Exit(1)
+	default:
+		fail(fmt.Errorf("unknown action %q: accepted are start and delete", action))
 	}
 }
 
-// start re-executes corral-shim as the keeper in a new session and returns without waiting, so the
-// keeper is re-parented to init (or the nearest subreaper) instead of staying corrald's child.
-func start(dir string) error {
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(self, "keep", dir)
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr // the work dir's shim.log
-	cmd.ExtraFiles = []*os.File{os.Stdout}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	return cmd.Start()
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "corral-shim:", err)
+	os.Exit(1)
 }

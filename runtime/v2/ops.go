@@ -25,13 +25,14 @@ const (
 	resourcesTypeURL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 )
 
-// Create starts the task's shim and has it create the container. On failure the shim and the
-// runtime's state are gone.
-func (r *Runtime) Create(ctx context.Context, o runtime.CreateOpts) (_ uint32, retErr error) {
+// create starts the task's shim, o.Runtime, and has it create the container. On failure the shim
+// and the runtime's state are gone. The deadline leaves the shim a runtime call to clean up after a
+// create of its own that timed out.
+func (r *Runtime) create(ctx context.Context, o runtime.CreateOpts) (_ uint32, retErr error) {
 	if err := stdioCheck(o.Stdin, o.Stdout, o.Stderr, o.Terminal); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeouts.create)
+	ctx, cancel := context.WithTimeout(ctx, r.timeouts.create+r.timeouts.call)
 	defer cancel()
 	r.clearNote(key(o.Task) + "/")
 	s, err := r.startShim(ctx, o.Task, o.Options)

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/runtime"
 )
 
@@ -102,7 +103,7 @@ func (r *Runtime) command(ctx context.Context, t runtime.Task, action string, ex
 	cmd := exec.CommandContext(ctx, t.Runtime.Path, append(t.Runtime.Args, args...)...)
 	cmd.Dir = t.Bundle
 	cmd.Env = append(os.Environ(), "TTRPC_ADDRESS="+r.ttrpcAddress, "GRPC_ADDRESS="+r.grpcAddress,
-		"NAMESPACE="+t.Namespace, "MAX_SHIM_VERSION=2", "GOMAXPROCS=2")
+		"NAMESPACE="+t.Namespace, "MAX_SHIM_VERSION=2", "GOMAXPROCS=2", keeper.EnvSocketDir+"="+r.socketDir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return cmd
 }

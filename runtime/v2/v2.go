@@ -1,6 +1,9 @@
-// Package v2 is the shim v2 runtime family: io.containerd.<rt>.<ver> names run by stock
-// containerd-shim-<rt>-<ver> binaries, started the way containerd starts them and driven through the
-// containerd task API over ttrpc.
+// Package v2 is corrald's one shim client: it starts a task's shim with containerd's `start`
+// bootstrap, drives it through containerd's task API over ttrpc, receives its events, reconnects to
+// it after a restart and cleans up after it with `delete`. Every runtime family is a Family of it:
+// the shim v2 family runs stock containerd-shim-<rt>-<ver> binaries for io.containerd.<rt>.<ver>
+// names; the shim v1 and lcr families (runtime/v1, runtime/lcr) run corral-shim with its runc or
+// LXC driver.
 package v2
 
 import (
@@ -16,13 +19,13 @@ import (
 	"github.com/corral-dev/corral/runtime"
 )
 
-// Runtime runs shim v2 containers. Process lifecycle lives in shim.go, task calls in ops.go, events in
-// events.go.
+// Runtime is the shim client shared by every family. Process lifecycle lives in shim.go, task calls in
+// ops.go, events in events.go, the families in family.go.
 type Runtime struct {
-	runtime.Unsupported
 	grpcAddress  string
 	ttrpcAddress string
 	self         string
+	socketDir    string
 	timeouts     timeouts
 	publish      func(context.Context, *types.Envelope)
 
@@ -35,8 +38,6 @@ type timeouts struct {
 	create, call, connect, cleanup time.Duration
 }
 
-var _ runtime.Ops = (*Runtime)(nil)
-
 // Opts configure the family.
 type Opts struct {
 	// GRPCAddress is corrald's API socket, passed to shims as -address.
@@ -45,6 +46,8 @@ type Opts struct {
 	TTRPCAddress string
 	// Self is corrald's executable, passed as -publish-binary.
 	Self string
+	// SocketDir is where corral-shim creates its sockets (keeper.EnvSocketDir).
+	SocketDir string
 	// CreateTimeout bounds starting a shim and its Create call; CallTimeout every other call but
 	// Wait; ConnectTimeout reconnecting at restore; CleanupTimeout the delete subcommand.
 	CreateTimeout, CallTimeout, ConnectTimeout, CleanupTimeout time.Duration
@@ -52,22 +55,19 @@ type Opts struct {
 	Publish func(context.Context, *types.Envelope)
 }
 
-// New returns the shim v2 family.
+// New returns the shim client.
 func New(o Opts) *Runtime {
 	return &Runtime{
-		Unsupported:  runtime.Unsupported{Family: "shim v2"},
 		grpcAddress:  o.GRPCAddress,
 		ttrpcAddress: o.TTRPCAddress,
 		self:         o.Self,
+		socketDir:    o.SocketDir,
 		timeouts:     timeouts{create: o.CreateTimeout, call: o.CallTimeout, connect: o.ConnectTimeout, cleanup: o.CleanupTimeout},
 		publish:      o.Publish,
 		shims:        map[string]*shim{},
 		exits:        map[string]*exitNote{},
 	}
 }
-
-// Detect accepts io.containerd.<rt>.<ver>: exactly four non-empty dot-separated parts.
-func (*Runtime) Detect(name string) bool { return IsV2Name(name) }
 
 // IsV2Name reports whether name is io.containerd.<rt>.<ver> with non-empty rt and ver.
 func IsV2Name(name string) bool {
@@ -144,5 +144,5 @@ func stdioCheck(stdin, stdout, stderr string, terminal bool) error {
 	if terminal || (stdout == "" && stderr == "") || (stdout != "" && stderr != "") {
 		return nil
 	}
-	return fmt.Errorf("shim v2 needs both stdout and stderr, or neither: %w", errdefs.ErrInvalidArgument)
+	return fmt.Errorf("a shim needs both stdout and stderr, or neither: %w", errdefs.ErrInvalidArgument)
 }

@@ -35,8 +35,8 @@ func TestBinaryName(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	r := New(Opts{})
-	if !r.Detect("io.containerd.runc.v2") || r.Detect("runc") {
+	f := New(Opts{}).ShimV2()
+	if !f.Detect("io.containerd.runc.v2") || f.Detect("runc") {
 		t.Fatal("Detect must follow IsV2Name")
 	}
 }

@@ -16,14 +16,14 @@ import (
 	v1 "github.com/corral-dev/corral/runtime/v1"
 	v2 "github.com/corral-dev/corral/runtime/v2"
 	svc "github.com/corral-dev/corral/services/runtime"
-	"github.com/corral-dev/corral/shim"
 )
 
 func registry(v2Unavailable error) *runtime.Registry {
+	shims := v2.New(v2.Opts{})
 	return runtime.NewRegistry(
-		runtime.Family{Name: "lcr", Ops: lcr.New(lcr.Opts{})},
-		runtime.Family{Name: "shim v2", Ops: v2.New(v2.Opts{}), Unavailable: v2Unavailable},
-		runtime.Family{Name: "shim v1", Ops: v1.New(shim.KeeperOpts{})},
+		runtime.Family{Name: "lcr", Ops: lcr.New(shims, nil, v1.Opts{})},
+		runtime.Family{Name: "shim v2", Ops: shims.ShimV2(), Unavailable: v2Unavailable},
+		runtime.Family{Name: "shim v1", Ops: v1.New(shims, v1.Opts{})},
 	)
 }
 

@@ -10,9 +10,9 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// checkCommand finds the process's command in the rootfs, as runc does at create: lxc-execute would
+// CheckCommand finds the process's command in the rootfs, as runc does at create: lxc-execute would
 // only fail later, with no message but status 255.
-func checkCommand(s *specs.Spec) error {
+func CheckCommand(s *specs.Spec) error {
 	if s.Root == nil || s.Process == nil || len(s.Process.Args) == 0 {
 		return nil // the translation reports these
 	}

@@ -42,9 +42,9 @@ func TestCheckCommand(t *testing.T) {
 		{args: []string{"/nonexistent"}},
 	} {
 		s := &specs.Spec{Root: &specs.Root{Path: root}, Process: &specs.Process{Args: tc.args, Env: tc.env, Cwd: tc.cwd}}
-		err := checkCommand(s)
+		err := CheckCommand(s)
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, errdefs.ErrFailedPrecondition)) {
-			t.Errorf("checkCommand(%v, %v) = %v", tc.args, tc.env, err)
+			t.Errorf("CheckCommand(%v, %v) = %v", tc.args, tc.env, err)
 		}
 	}
 }

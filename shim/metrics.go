@@ -1,4 +1,4 @@
-package runtime
+package shim
 
 import (
 	"github.com/containerd/cgroups/v3/cgroup1/stats"
@@ -6,8 +6,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// Metrics is the resource usage a family reads for Stats, in the units of the cgroup files.
-type Metrics struct {
+// metrics is the resource usage a driver reads for Stats, in the units of the cgroup files.
+type metrics struct {
 	// CPU time in nanoseconds: in all, per CPU, in the kernel and in user space.
 	CPUTotal, CPUKernel, CPUUser uint64
 	CPUPerCPU                    []uint64
@@ -19,7 +19,7 @@ type Metrics struct {
 
 // Any encodes m as containerd's cgroup v1 metrics, the form `ctr tasks metrics` reads, with the bare
 // type URL containerd's clients resolve.
-func (m Metrics) Any() (*anypb.Any, error) {
+func (m metrics) Any() (*anypb.Any, error) {
 	b, err := proto.Marshal(&stats.Metrics{
 		CPU: &stats.CPUStat{Usage: &stats.CPUUsage{Total: m.CPUTotal, Kernel: m.CPUKernel, User: m.CPUUser, PerCPU: m.CPUPerCPU}},
 		Memory: &stats.MemoryStat{Cache: m.MemoryCache,

@@ -1,16 +1,14 @@
-package runtime_test
+package shim
 
 import (
 	"testing"
 
 	"github.com/containerd/cgroups/v3/cgroup1/stats"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/corral-dev/corral/runtime"
 )
 
 func TestMetricsAny(t *testing.T) {
-	a, err := runtime.Metrics{CPUTotal: 7, CPUPerCPU: []uint64{3, 4}, MemoryUsage: 100, MemoryLimit: 200, PidsCurrent: 2}.Any()
+	a, err := metrics{CPUTotal: 7, CPUPerCPU: []uint64{3, 4}, MemoryUsage: 100, MemoryLimit: 200, PidsCurrent: 2}.Any()
 	if err != nil {
 		t.Fatal(err)
 	}
