@@ -1,12 +1,18 @@
 package v2
 
 import (
+	"context"
 	"debug/buildinfo"
 	"errors"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	bootapi "github.com/containerd/containerd/api/runtime/bootstrap/v1"
 	"github.com/containerd/containerd/api/types/runc/options"
@@ -154,4 +160,77 @@ func TestStartInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAbandon starts two fake shims the way a start helper leaves them (in the bundle, listening on a
+// socket) and checks abandon kills the task's one, removes its socket and spares the other id's.
+func TestAbandon(t *testing.T) {
+	bundle, sockets := t.TempDir(), t.TempDir()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(id string) *exec.Cmd {
+		cmd := exec.Command(self, "-test.run=^TestFakeShim$", "--", "-namespace", "ns1", "-id", id)
+		cmd.Dir = bundle
+		cmd.Env = append(os.Environ(), "CORRAL_FAKE_SHIM_SOCKET="+filepath.Join(sockets, id))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		waitFor(t, filepath.Join(sockets, id))
+		return cmd
+	}
+	victim, other := start("c1"), start("c2")
+	reaped := make(chan struct{})
+	go func() { _, _ = victim.Process.Wait(); close(reaped) }() // as init would
+	task := runtime.Task{ID: "c1", Namespace: "ns1", Bundle: bundle, Runtime: runtime.Binary{Path: "/bin/false"}}
+	if pids := shimPids(task); !slices.Equal(pids, []int{victim.Process.Pid}) {
+		t.Fatalf("shimPids = %v, want [%d]", pids, victim.Process.Pid)
+	}
+	// /bin/false stands for a delete subcommand that fails, as it does for a container never created.
+	cause := errors.New("bad answer")
+	if err := New(Opts{CleanupTimeout: 5 * time.Second}).abandon(context.Background(), task, cause); err.Error() != cause.Error() {
+		t.Fatalf("abandon = %v, want just the cause", err)
+	}
+	select {
+	case <-reaped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the shim survived abandon")
+	}
+	if _, err := os.Stat(filepath.Join(sockets, "c1")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket of the killed shim left: %v", err)
+	}
+	if err := syscall.Kill(other.Process.Pid, 0); err != nil {
+		t.Errorf("the shim of another id was killed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(sockets, "c2")); err != nil {
+		t.Errorf("socket of the other shim removed: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, path string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not appear", path)
+		}
+	}
+}
+
+// TestFakeShim is the shim process of TestAbandon: it listens and waits to be killed.
+func TestFakeShim(t *testing.T) {
+	path := os.Getenv("CORRAL_FAKE_SHIM_SOCKET")
+	if path == "" {
+		t.Skip("helper process of TestAbandon")
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	time.Sleep(time.Minute)
 }

@@ -41,6 +41,7 @@ type shim struct {
 }
 
 // startShim runs `<shim> start` the way containerd does and connects to the shim it leaves running.
+// If that fails, no shim process, socket or runtime state of the task is left.
 func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any) (_ *shim, retErr error) {
 	in, err := r.startInput(t, opts)
 	if err != nil {
@@ -61,7 +62,7 @@ func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any
 	cmd.Stderr = &stderr
 	out, err := cmd.Output() // stdout only: stderr output would corrupt the address
 	if err != nil {
-		return nil, fmt.Errorf("%s start failed: %w: %s", filepath.Base(t.Runtime.Path), err, strings.TrimSpace(stderr.String()))
+		return nil, r.abandon(ctx, t, fmt.Errorf("%s start failed: %w: %s", filepath.Base(t.Runtime.Path), err, strings.TrimSpace(stderr.String())))
 	}
 	address, version, err := parseStart(out)
 	if err == nil {
@@ -78,9 +79,8 @@ func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any
 		s, err = r.connect(ctx, address, version, logf)
 	}
 	if err != nil {
-		// The shim runs detached already: have its delete subcommand take it and the container down.
-		_, _ = r.cleanup(ctx, t)
-		return nil, fmt.Errorf("failed to start shim %s for %s: %w", filepath.Base(t.Runtime.Path), t.ID, err)
+		// The shim runs detached already: kill it and have its delete subcommand take the rest down.
+		return nil, r.abandon(ctx, t, fmt.Errorf("failed to start shim %s for %s: %w", filepath.Base(t.Runtime.Path), t.ID, err))
 	}
 	return s, nil
 }
