@@ -32,8 +32,8 @@ const (
 	containerd2 = "github.com/containerd/containerd/v2"
 )
 
-// killPoll is how often abandon looks whether a killed shim is gone; the whole teardown is bounded
-// by the cleanup timeout.
+// killPoll is how often abandon looks whether a killed shim is gone. Waiting for it and the delete
+// subcommand are each bounded by the cleanup timeout.
 const killPoll = 10 * time.Millisecond
 
 // bootstrap is the JSON answer of 2.0–2.2 shims (and of some 1.7 ones) to `start`.
