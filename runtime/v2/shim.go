@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -42,15 +41,13 @@ type shim struct {
 	closed chan struct{} // closed when the connection to the shim drops
 }
 
-// bootstrap is the JSON answer of 1.7+ shims to `start`.
-type bootstrap struct {
-	Version  int    `json:"version"`
-	Address  string `json:"address"`
-	Protocol string `json:"protocol"`
-}
-
 // startShim runs `<shim> start` the way containerd does and connects to the shim it leaves running.
+// If that fails, no shim process, socket or runtime state of the task is left.
 func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any) (_ *shim, retErr error) {
+	in, err := r.startInput(t, opts)
+	if err != nil {
+		return nil, fmt.Errorf("failed to build start input of shim %s: %w", t.ID, err)
+	}
 	logf, err := openLog(ctx, t)
 	if err != nil {
 		return nil, err
@@ -61,18 +58,12 @@ func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any
 		}
 	}()
 	cmd := r.command(ctx, t, "start")
-	if opts != nil {
-		b, err := proto.Marshal(opts)
-		if err != nil {
-			return nil, err
-		}
-		cmd.Stdin = bytes.NewReader(b)
-	}
+	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output() // stdout only: stderr output would corrupt the address
 	if err != nil {
-		return nil, fmt.Errorf("%s start failed: %w: %s", filepath.Base(t.Runtime.Path), err, strings.TrimSpace(stderr.String()))
+		return nil, r.abandon(ctx, t, fmt.Errorf("%s start failed: %w: %s", filepath.Base(t.Runtime.Path), err, strings.TrimSpace(stderr.String())))
 	}
 	address, version, err := parseStart(out)
 	if err == nil {
@@ -89,9 +80,8 @@ func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any
 		s, err = r.connect(ctx, address, version, logf)
 	}
 	if err != nil {
-		// The shim runs detached already: have its delete subcommand take it and the container down.
-		_, _ = r.cleanup(ctx, t)
-		return nil, err
+		// The shim runs detached already: kill it and have its delete subcommand take the rest down.
+		return nil, r.abandon(ctx, t, fmt.Errorf("failed to start shim %s for %s: %w", filepath.Base(t.Runtime.Path), t.ID, err))
 	}
 	return s, nil
 }
@@ -106,25 +96,6 @@ func (r *Runtime) command(ctx context.Context, t runtime.Task, action string, ex
 		"NAMESPACE="+t.Namespace, "MAX_SHIM_VERSION=2", "GOMAXPROCS=2", keeper.EnvSocketDir+"="+r.socketDir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return cmd
-}
-
-// parseStart reads the answer of `start`: a plain address (1.6, 1.7) or JSON bootstrap data (1.7+, 2.x).
-func parseStart(out []byte) (address string, version int, _ error) {
-	s := strings.TrimSpace(string(out))
-	if strings.HasPrefix(s, "{") {
-		var b bootstrap
-		if err := json.Unmarshal([]byte(s), &b); err != nil {
-			return "", 0, fmt.Errorf("failed to parse shim bootstrap %q: %w", s, err)
-		}
-		if b.Protocol != "" && b.Protocol != "ttrpc" {
-			return "", 0, fmt.Errorf("shim speaks %s, only ttrpc is supported", b.Protocol)
-		}
-		return b.Address, b.Version, nil
-	}
-	if s == "" {
-		return "", 0, errors.New("shim start printed no address")
-	}
-	return s, 2, nil
 }
 
 // connect dials a shim's address: unix://path, or a bare abstract socket name.

@@ -13,27 +13,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-func TestParseStart(t *testing.T) {
-	for _, tc := range []struct {
-		out, address string
-		version      int
-		wantErr      bool
-	}{
-		{out: "unix:///run/containerd/s/abc", address: "unix:///run/containerd/s/abc", version: 2},
-		{out: "unix:///run/containerd/s/abc\n", address: "unix:///run/containerd/s/abc", version: 2},
-		{out: `{"version":2,"address":"unix:///s/x","protocol":"ttrpc"}`, address: "unix:///s/x", version: 2},
-		{out: `{"version":3,"address":"unix:///s/y","protocol":"ttrpc"}`, address: "unix:///s/y", version: 3},
-		{out: `{"version":3,"address":"unix:///s/y","protocol":"grpc"}`, wantErr: true},
-		{out: `{"version":`, wantErr: true},
-		{out: "  \n", wantErr: true},
-	} {
-		address, version, err := parseStart([]byte(tc.out))
-		if (err != nil) != tc.wantErr || address != tc.address || version != tc.version {
-			t.Errorf("parseStart(%q) = %q, %d, %v", tc.out, address, version, err)
-		}
-	}
-}
-
 func TestNameOf(t *testing.T) {
 	for bin, want := range map[string]string{
 		"containerd-shim-runc-v2":  "io.containerd.runc.v2",
