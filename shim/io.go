@@ -2,22 +2,37 @@ package shim
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/containerd/console"
+	"github.com/containerd/errdefs"
 	"github.com/containerd/fifo"
 	runc "github.com/containerd/go-runc"
 	"github.com/containerd/log"
 )
 
-// stdio copies between the container's pipes and the client's FIFOs.
+// stdio is a process's stdio as the keeper holds it: the container's ends (pipes, or a terminal
+// whose master the keeper keeps), and the copies between them and the client's FIFOs, files or log.
+// The copies survive a client that goes away: the keeper holds the FIFOs open itself, so a client
+// that comes back (attach) reads the output from then on and writes to stdin.
 type stdio struct {
-	rio    runc.IO
-	wg     sync.WaitGroup
-	cancel context.CancelFunc
-	stdin  sync.Once // closes the container's stdin pipe
+	rio      runc.IO // the pipes; nil with a terminal
+	terminal bool
+	console  console.Console // the terminal's master, once the runtime has handed it over
+
+	ctx            context.Context
+	cancel         context.CancelFunc
+	stdin          string
+	stdout, stderr io.WriteCloser
+	wg             sync.WaitGroup // the output copies
+	closeIn        sync.Once      // closes the container's stdin
 
 	// The keeper holds a writer of its own on the stdin FIFO, so the copy reaches EOF only once the
 	// client asked to close stdin and has closed its end: nothing it wrote is lost.
@@ -26,38 +41,101 @@ type stdio struct {
 	closeAsks bool
 }
 
-// newStdio makes the container's stdio: /dev/null when no FIFO is named, else pipes owned by
-// uid:gid whose ends are copied to and from the FIFOs.
-func newStdio(ctx context.Context, stdin, stdout, stderr string, uid, gid int) (*stdio, error) {
+// newStdio makes a process's stdio. Without a terminal: /dev/null when nothing is named, else pipes
+// owned by uid:gid whose ends are copied to and from the named targets. With one, the copies start
+// once setConsole hands over the terminal's master.
+func newStdio(ctx context.Context, stdin, stdout, stderr string, terminal bool, uid, gid int) (_ *stdio, retErr error) {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &stdio{terminal: terminal, ctx: ctx, cancel: cancel, stdin: stdin}
+	defer func() {
+		if retErr != nil {
+			s.drain(0)
+		}
+	}()
+	var err error
+	if s.stdout, err = openOutput(stdout); err != nil {
+		return s, err
+	}
+	if terminal {
+		if stderr != "" {
+			return s, fmt.Errorf("a terminal has no stderr, %q was given: %w", stderr, errdefs.ErrInvalidArgument)
+		}
+		return s, nil
+	}
+	if s.stderr, err = openOutput(stderr); err != nil {
+		return s, err
+	}
 	if stdin == "" && stdout == "" && stderr == "" {
-		nio, err := runc.NewNullIO()
-		return &stdio{rio: nio, cancel: func() {}}, err
+		s.rio, err = runc.NewNullIO()
+		return s, err
 	}
 	pio, err := runc.NewPipeIO(uid, gid)
 	if err != nil {
-		return nil, err
+		return s, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	s := &stdio{rio: pio, cancel: cancel}
-	s.copyOut(ctx, stdout, pio.Stdout())
-	s.copyOut(ctx, stderr, pio.Stderr())
+	s.rio = pio
+	s.copyOut(s.stdout, pio.Stdout())
+	s.copyOut(s.stderr, pio.Stderr())
 	if stdin == "" {
-		s.closePipe()
+		s.closeStdinPipe()
 	} else {
-		go s.copyIn(ctx, stdin, pio.Stdin())
+		go s.copyIn(pio.Stdin())
 	}
 	return s, nil
 }
 
-func (s *stdio) copyIn(ctx context.Context, path string, w io.Writer) {
-	defer s.closePipe()
-	f, err := fifo.OpenFifo(ctx, path, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+// setConsole starts copying between the terminal's master and the client.
+func (s *stdio) setConsole(c console.Console) {
+	s.console = c
+	s.copyOut(s.stdout, c)
+	if s.stdin != "" {
+		go s.copyIn(c)
+	}
+}
+
+// resize sets the terminal's size.
+func (s *stdio) resize(width, height uint32) error {
+	if s.console == nil {
+		return fmt.Errorf("the process has no terminal: %w", errdefs.ErrFailedPrecondition)
+	}
+	return s.console.Resize(console.WinSize{Width: uint16(width), Height: uint16(height)})
+}
+
+// openOutput opens where a process's output goes: nothing, a FIFO (held open for reading and
+// writing, so that writes never fail and the open never waits for a reader), a plain file, or a
+// file:// URI (appended to).
+func openOutput(target string) (io.WriteCloser, error) {
+	if target == "" {
+		return nil, nil
+	}
+	path := target
+	if strings.Contains(target, "://") {
+		p, ok := strings.CutPrefix(target, "file://")
+		if !ok {
+			return nil, fmt.Errorf("unknown stdio scheme in %q: accepted are a path and file://: %w", target, errdefs.ErrInvalidArgument)
+		}
+		path = p
+	}
+	flag := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(path, flag, 0o644)
 	if err != nil {
-		log.G(ctx).WithError(err).Warn("failed to open stdin fifo")
+		return nil, fmt.Errorf("failed to open %s: %w", target, err)
+	}
+	return f, nil
+}
+
+func (s *stdio) copyIn(w io.Writer) {
+	defer s.closeStdinPipe()
+	f, err := fifo.OpenFifo(s.ctx, s.stdin, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		log.G(s.ctx).WithError(err).Warn("failed to open stdin fifo")
 		return
 	}
 	defer f.Close()
-	holder, err := fifo.OpenFifo(ctx, path, syscall.O_WRONLY|syscall.O_NONBLOCK, 0)
+	holder, err := fifo.OpenFifo(s.ctx, s.stdin, syscall.O_WRONLY|syscall.O_NONBLOCK, 0)
 	if err == nil {
 		s.mu.Lock()
 		if s.closeAsks {
@@ -82,45 +160,43 @@ func (s *stdio) closeStdin() {
 	}
 }
 
-func (s *stdio) closePipe() {
-	s.stdin.Do(func() {
-		if w := s.rio.Stdin(); w != nil {
-			w.Close()
+func (s *stdio) closeStdinPipe() {
+	s.closeIn.Do(func() {
+		if s.rio != nil {
+			if w := s.rio.Stdin(); w != nil {
+				w.Close()
+			}
 		}
 	})
 }
 
-func (s *stdio) copyOut(ctx context.Context, path string, r io.Reader) {
+// copyOut copies r to w until r ends; a terminal's master ends with EIO once the terminal is closed.
+func (s *stdio) copyOut(w io.Writer, r io.Reader) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		var w io.Writer = io.Discard
-		if path != "" {
-			f, err := fifo.OpenFifo(ctx, path, syscall.O_WRONLY, 0)
-			if err != nil {
-				log.G(ctx).WithError(err).WithField("fifo", path).Warn("failed to open output fifo")
-			} else {
-				defer f.Close()
-				w = f
-			}
-		}
-		// Keep draining the pipe after a write error so the container never blocks on it.
+		// Keep draining after a write error so the container never blocks on its output.
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := r.Read(buf)
-			if n > 0 && w != io.Discard {
+			if n > 0 && w != nil {
 				if _, werr := w.Write(buf[:n]); werr != nil {
-					w = io.Discard
+					log.G(s.ctx).WithError(werr).Warn("failed to copy output")
+					w = nil
 				}
 			}
 			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EIO) && !errors.Is(err, os.ErrClosed) {
+					log.G(s.ctx).WithError(err).Debug("output copy ended")
+				}
 				return
 			}
 		}
 	}()
 }
 
-// drain waits up to d for the output copies to reach EOF, then closes everything.
+// drain waits up to d for the output copies to reach EOF, then closes everything, which ends a copy
+// still blocked on either side: the client sees the end of the streams.
 func (s *stdio) drain(d time.Duration) {
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -130,5 +206,11 @@ func (s *stdio) drain(d time.Duration) {
 	}
 	s.closeStdin()
 	s.cancel()
-	s.rio.Close()
+	closers := []io.Closer{s.rio, s.console, s.stdout, s.stderr}
+	for _, c := range closers {
+		if c != nil {
+			c.Close()
+		}
+	}
+	<-done
 }

@@ -93,7 +93,7 @@ func newContainer(ctx context.Context, dir string, c *Config, r *reaper, exited 
 	if spec.Process != nil {
 		uid, gid = int(spec.Process.User.UID), int(spec.Process.User.GID)
 	}
-	if k.init.io, err = newStdio(ctx, c.Stdin, c.Stdout, c.Stderr, uid, gid); err != nil {
+	if k.init.io, err = newStdio(context.WithoutCancel(ctx), c.Stdin, c.Stdout, c.Stderr, c.Terminal, uid, gid); err != nil {
 		return nil, 0, fmt.Errorf("failed to set up stdio: %w", err)
 	}
 	defer func() {

@@ -89,13 +89,16 @@ func (d *lxcDriver) start(ctx context.Context) (int, error) {
 	case lxcEnded:
 		return 0, fmt.Errorf("container %s has stopped: %w", d.c.Name, errdefs.ErrFailedPrecondition)
 	}
+	tio, afterStart, err := d.k.init.io.toolIO()
+	if err != nil {
+		return 0, err
+	}
 	d.state = lxcStarted
-	rio := d.k.init.io.rio
 	started, done := make(chan int, 1), make(chan execResult, 1)
 	go func() {
 		// lxc-execute lives as long as the container: no request's context may cancel it.
 		// The container dies with its keeper: nobody else could report its exit.
-		status, err := d.l.Execute(context.Background(), d.c.Name, &lcr.ExecuteOpts{Args: d.c.Args, IO: containerIO(rio),
+		status, err := d.l.Execute(context.Background(), d.c.Name, &lcr.ExecuteOpts{Args: d.c.Args, IO: tio,
 			Started: started, PdeathSignal: unix.SIGKILL})
 		done <- execResult{status, err}
 	}()
@@ -106,7 +109,7 @@ func (d *lxcDriver) start(ctx context.Context) (int, error) {
 		go d.end(0, execResult{255, r.err})
 		return 0, r.err
 	}
-	closeAfterStart(rio)
+	afterStart()
 	ctx, cancel := context.WithTimeout(ctx, d.k.c.CreateTimeout)
 	defer cancel()
 	pid, r, err := d.discover(ctx, monitor, done)
@@ -170,21 +173,6 @@ func (d *lxcDriver) end(pid int, r execResult) {
 	d.mu.Unlock()
 	close(d.ended)
 	d.k.initC <- runc.Exit{Pid: pid, Status: r.status}
-}
-
-// containerIO returns the container's ends of the keeper's stdio pipes, as go-runc gives them to runc.
-func containerIO(rio runc.IO) lcr.IO {
-	var c exec.Cmd
-	rio.Set(&c)
-	return lcr.IO{Stdin: c.Stdin, Stdout: c.Stdout, Stderr: c.Stderr}
-}
-
-// closeAfterStart closes the keeper's copies of the container's output ends once the tool runs, so
-// the copies see EOF when the container's processes are gone.
-func closeAfterStart(rio runc.IO) {
-	if c, ok := rio.(runc.StartCloser); ok {
-		_ = c.CloseAfterStart()
-	}
 }
 
 // lxcMonitor lets the keeper's reaper start and reap the LXC tools.

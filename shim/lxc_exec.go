@@ -35,7 +35,11 @@ func (d *lxcDriver) exec(ctx context.Context, id string, p *specs.Process, sio *
 	if err := lcr.CheckExec(p, spec.Process); err != nil {
 		return 0, nil, err
 	}
-	opts := &lcr.AttachOpts{Args: p.Args, Env: p.Env, UID: p.User.UID, GID: p.User.GID, IO: containerIO(sio.rio)}
+	tio, afterStart, err := sio.toolIO()
+	if err != nil {
+		return 0, nil, err
+	}
+	opts := &lcr.AttachOpts{Args: p.Args, Env: p.Env, UID: p.User.UID, GID: p.User.GID, IO: tio}
 	if err := attachDir(opts, p.Cwd, root); err != nil {
 		return 0, nil, err
 	}
@@ -53,7 +57,7 @@ func (d *lxcDriver) exec(ctx context.Context, id string, p *specs.Process, sio *
 	case r := <-done:
 		return 0, nil, r.err
 	}
-	closeAfterStart(sio.rio)
+	afterStart()
 	setRlimits(attach, p.Rlimits)
 	exited := make(chan runc.Exit, 1)
 	deadline := time.After(d.k.c.CreateTimeout)

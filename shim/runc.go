@@ -53,13 +53,15 @@ func (d *runcDriver) call(ctx context.Context, timeout time.Duration, step strin
 // create runs `<runtime> create`, bounded by the create timeout, and reads the init pid.
 func (d *runcDriver) create(ctx context.Context) (int, error) {
 	k := d.k
-	pidFile := filepath.Join(k.dir, InitPIDFile)
-	err := d.call(ctx, k.c.CreateTimeout, "create", func(ctx context.Context) error {
-		return d.rt.Create(ctx, k.c.ID, k.c.Bundle, &runc.CreateOpts{PidFile: pidFile, IO: k.init.io.rio})
+	opts := &runc.CreateOpts{PidFile: filepath.Join(k.dir, InitPIDFile), IO: k.init.io.rio}
+	err := d.withConsole(k.init.io, &opts.ConsoleSocket, func() error {
+		return d.call(ctx, k.c.CreateTimeout, "create", func(ctx context.Context) error {
+			return d.rt.Create(ctx, k.c.ID, k.c.Bundle, opts)
+		})
 	})
 	var pid int
 	if err == nil {
-		pid, err = runc.ReadPidFile(pidFile)
+		pid, err = runc.ReadPidFile(opts.PidFile)
 	}
 	if err != nil {
 		d.forceDelete(ctx)
@@ -67,6 +69,29 @@ func (d *runcDriver) create(ctx context.Context) (int, error) {
 	}
 	k.initC = k.r.waitPid(pid)
 	return pid, nil
+}
+
+// withConsole runs a runtime call that starts a process; with a terminal, it passes a console
+// socket in *socket and takes over the terminal's master the runtime sends to it.
+func (d *runcDriver) withConsole(sio *stdio, socket *runc.ConsoleSocket, call func() error) error {
+	if !sio.terminal {
+		return call()
+	}
+	cs, err := runc.NewTempConsoleSocket()
+	if err != nil {
+		return fmt.Errorf("failed to create a console socket: %w", err)
+	}
+	defer cs.Close()
+	*socket = cs
+	if err := call(); err != nil {
+		return err
+	}
+	master, err := cs.ReceiveMaster()
+	if err != nil {
+		return fmt.Errorf("failed to receive the terminal from %s: %w", filepath.Base(d.k.c.Binary), err)
+	}
+	sio.setConsole(master)
+	return nil
 }
 
 // start runs `<runtime> start`; cleanup after a quick exit waits for it to return.
@@ -91,7 +116,9 @@ func (d *runcDriver) exec(ctx context.Context, id string, spec *specs.Process, s
 	if d.gvisor {
 		opts.ExtraArgs = []string{"--internal-pid-file", filepath.Join(dir, internalPID)}
 	}
-	err := d.call(ctx, d.k.c.CreateTimeout, "exec", func(ctx context.Context) error { return d.rt.Exec(ctx, d.k.c.ID, *spec, opts) })
+	err := d.withConsole(sio, &opts.ConsoleSocket, func() error {
+		return d.call(ctx, d.k.c.CreateTimeout, "exec", func(ctx context.Context) error { return d.rt.Exec(ctx, d.k.c.ID, *spec, opts) })
+	})
 	if err != nil {
 		return 0, nil, err
 	}

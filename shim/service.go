@@ -55,9 +55,6 @@ func (s *Service) Create(ctx context.Context, r *task.CreateTaskRequest) (*task.
 	if r.Checkpoint != "" || r.ParentCheckpoint != "" {
 		return nil, fmt.Errorf("failed to create container %s: restoring a checkpoint: %w", r.ID, errdefs.ErrNotImplemented)
 	}
-	if r.Terminal {
-		return nil, fmt.Errorf("failed to create container %s: terminal: %w", r.ID, errdefs.ErrNotImplemented)
-	}
 	o, ok, err := keeper.FromAny(r.Options)
 	if err != nil {
 		return nil, err
@@ -167,9 +164,6 @@ func (s *Service) Delete(ctx context.Context, r *task.DeleteRequest) (*task.Dele
 
 // Exec creates an exec process; Start runs it.
 func (s *Service) Exec(ctx context.Context, r *task.ExecProcessRequest) (*emptypb.Empty, error) {
-	if r.Terminal {
-		return nil, fmt.Errorf("failed to create exec %s: terminal: %w", r.ExecID, errdefs.ErrNotImplemented)
-	}
 	k, err := s.get()
 	if err != nil {
 		return nil, err
@@ -178,6 +172,7 @@ func (s *Service) Exec(ctx context.Context, r *task.ExecProcessRequest) (*emptyp
 	if err := json.Unmarshal(r.Spec.GetValue(), &p); err != nil {
 		return nil, fmt.Errorf("exec %s: process spec is not a valid OCI process: %v: %w", r.ExecID, err, errdefs.ErrInvalidArgument)
 	}
+	p.Terminal = r.Terminal
 	if err := k.addExec(r.ExecID, &p, r.Stdin, r.Stdout, r.Stderr); err != nil {
 		return nil, fmt.Errorf("failed to create exec %s in container %s: %w", r.ExecID, r.ID, err)
 	}

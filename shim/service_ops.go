@@ -154,7 +154,24 @@ func (s *Service) Stats(ctx context.Context, r *task.StatsRequest) (*task.StatsR
 
 // ResizePty resizes the terminal of the init or an exec.
 func (s *Service) ResizePty(ctx context.Context, r *task.ResizePtyRequest) (*emptypb.Empty, error) {
-	return nil, fmt.Errorf("resize of container %s: no terminal: %w", r.ID, errdefs.ErrNotImplemented)
+	k, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	p, err := k.procs.get(r.ExecID)
+	if err != nil {
+		return nil, err
+	}
+	k.procs.mu.Lock()
+	sio := p.io
+	k.procs.mu.Unlock()
+	if sio == nil {
+		return nil, fmt.Errorf("process %q has not started: %w", r.ExecID, errdefs.ErrFailedPrecondition)
+	}
+	if err := sio.resize(r.Width, r.Height); err != nil {
+		return nil, fmt.Errorf("failed to resize the terminal of %s: %w", r.ID, err)
+	}
+	return &emptypb.Empty{}, nil
 }
 
 // CloseIO closes the stdin of the init or an exec once what the client wrote is delivered.

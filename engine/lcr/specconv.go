@@ -185,11 +185,9 @@ func (t *translator) hostname() error {
 	return nil
 }
 
-// terminal: the container's stdio are the keeper's pipes, so LXC allocates no console and no ttys.
+// terminal: the container's stdio are the keeper's pipes, or with process.terminal the slave of a pty
+// the keeper holds, so LXC allocates no console and no ttys of its own.
 func (t *translator) terminal() error {
-	if t.spec.Process != nil && t.spec.Process.Terminal {
-		return unsupported("process.terminal", "the lcr runtime runs containers without a terminal")
-	}
 	t.c.add("lxc.console.path", "none")
 	t.c.add("lxc.tty.max", "0")
 	return nil

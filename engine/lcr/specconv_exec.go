@@ -14,8 +14,6 @@ import (
 // applied by the caller, the working directory through lxc-attach's own (AttachOpts.Dir).
 func CheckExec(p, init *specs.Process) error {
 	switch {
-	case p.Terminal:
-		return unsupported("process.terminal", "the lcr runtime runs execs without a terminal")
 	case len(p.Args) == 0:
 		return invalid("process.args", "must name the command to run")
 	case p.Cwd != "" && !strings.HasPrefix(p.Cwd, "/"):

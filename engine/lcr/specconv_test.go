@@ -256,7 +256,6 @@ func TestTranslateErrors(t *testing.T) {
 	}{
 		{"seccomp", func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow} }, "linux.seccomp", notImpl},
 		{"hooks", func(s *specs.Spec) { s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}} }, "hooks.poststop", notImpl},
-		{"terminal", func(s *specs.Spec) { s.Process.Terminal = true }, "process.terminal", notImpl},
 		{"ambient caps", func(s *specs.Spec) { s.Process.Capabilities.Ambient = []string{"CAP_KILL"} }, "process.capabilities.ambient", notImpl},
 		{"unknown cap", func(s *specs.Spec) { s.Process.Capabilities.Bounding = []string{"CAP_FLY"} }, "process.capabilities.bounding[0]", inval},
 		{"effective outside bounding", func(s *specs.Spec) { s.Process.Capabilities.Effective = []string{"CAP_SYS_ADMIN"} }, "process.capabilities.effective[0]", inval},
@@ -358,7 +357,7 @@ func TestCheckExec(t *testing.T) {
 			c.Bounding = defaultCaps[1:]
 			p.Capabilities = &c
 		}, "process.capabilities"},
-		{"terminal", func(p *specs.Process) { p.Terminal = true }, "process.terminal"},
+		{"terminal", func(p *specs.Process) { p.Terminal = true }, ""},
 		{"groups", func(p *specs.Process) { p.User.AdditionalGids = []uint32{10} }, "process.user.additionalGids"},
 		{"no_new_privs", func(p *specs.Process) { p.NoNewPrivileges = false }, "process.noNewPrivileges"},
 		{"apparmor", func(p *specs.Process) { p.ApparmorProfile = "x" }, "process.apparmorProfile"},
