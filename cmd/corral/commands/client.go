@@ -14,10 +14,12 @@ import (
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/corral-dev/corral/api"
+	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
 
 // Client holds the corrald services corral calls. Their errors are already converted from gRPC
@@ -62,3 +64,44 @@ func NewClient(cmd *cobra.Command) (*Client, error) {
 
 // Close closes the connection to corrald.
 func (c *Client) Close() error { return c.conn.Close() }
+
+// lost returns a channel closed once the connection to corrald is lost: it failed, or it was dropped
+// and connecting again fails.
+func (c *Client) lost(ctx context.Context) <-chan struct{} {
+	lost := make(chan struct{})
+	go func() {
+		for {
+			s := c.conn.GetState()
+			switch s {
+			case connectivity.TransientFailure, connectivity.Shutdown:
+				close(lost)
+				return
+			case connectivity.Idle:
+				c.conn.Connect()
+			}
+			if !c.conn.WaitForStateChange(ctx, s) {
+				return
+			}
+		}
+	}()
+	return lost
+}
+
+// TaskFIFOs returns the FIFOs task id was created with; none when there is no such task.
+func (c *Client) TaskFIFOs(ctx context.Context, id string) cio.Paths {
+	resp, err := c.Tasks.Get(ctx, &tasksapi.GetRequest{ContainerID: id})
+	if err != nil {
+		return cio.Paths{}
+	}
+	return cio.Paths{Stdin: resp.Process.Stdin, Stdout: resp.Process.Stdout, Stderr: resp.Process.Stderr}
+}
+
+// DeleteTask deletes task id and removes the FIFOs it was created with, which a detached run leaves.
+func (c *Client) DeleteTask(ctx context.Context, id string) error {
+	fifos := c.TaskFIFOs(ctx, id)
+	if _, err := c.Tasks.Delete(ctx, &tasksapi.DeleteTaskRequest{ContainerID: id}); err != nil {
+		return err
+	}
+	cio.Remove(fifos)
+	return nil
+}

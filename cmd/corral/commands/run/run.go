@@ -6,29 +6,31 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/cmd/corral/commands"
+	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
 
 // options are the parsed arguments of run.
 type options struct {
-	id      string
-	args    []string
-	rootfs  string
-	runtime string
-	env     []string
-	cwd     string
-	rm      bool
-	detach  bool
+	id          string
+	args        []string
+	rootfs      string
+	runtime     string
+	env         []string
+	cwd         string
+	rm          bool
+	detach      bool
+	tty         bool
+	interactive bool
+	fifoDir     string
 
-	// The streams a foreground container is attached to.
-	stdin          io.Reader
-	stdout, stderr io.Writer
+	namespace string
+	stdio     commands.Stdio // what a foreground container is attached to
 }
 
 // Command returns the run command.
@@ -40,8 +42,11 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run [flags] --rootfs DIR ID [CMD [ARG...]]",
 		Short: "Create and start a container, by default waiting for it and relaying its stdio",
-		Long: "Create and start a container. In the foreground corral relays stdin, stdout and stderr, forwards\n" +
-			"SIGINT, SIGTERM and SIGHUP, and exits with the container's exit status.",
+		Long: "Create and start a container. In the foreground corral relays stdin, stdout and stderr until\n" +
+			"they end, forwards SIGINT, SIGTERM and SIGHUP, and exits with the container's exit status. With\n" +
+			"-t the container gets a terminal, and corral puts its own in raw mode and forwards its size.\n" +
+			"Detached, the container's FIFOs stay in a directory under --fifo-dir for `tasks attach`; with -i\n" +
+			"its stdin is one of them and stays open, without -i it is /dev/null. `containers rm` removes them.",
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("missing container ID")
@@ -63,16 +68,30 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 	f.StringArrayVar(&o.env, "env", nil, "set an environment variable `K=V` (repeatable)")
 	f.StringVar(&o.cwd, "cwd", "/", "working `DIR` inside the container")
 	f.BoolVar(&o.rm, "rm", false, "delete the task and container when the container exits")
-	f.BoolVarP(&o.detach, "detach", "d", false, "start the container in the background, its stdio on /dev/null")
+	f.BoolVarP(&o.detach, "detach", "d", false, "start the container in the background")
+	f.BoolVarP(&o.tty, "tty", "t", false, "give the container a terminal")
+	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin open: detached, give the container a stdin FIFO (the foreground always relays stdin)")
+	f.StringVar(&o.fifoDir, "fifo-dir", cio.DefaultRoot(), "`DIR` to make the FIFO directories in, per namespace")
 	_ = cmd.MarkFlagRequired("rootfs")
 	return cmd
 }
 
 // execute builds the spec, then runs the container; a nonzero exit status becomes an ExitError.
 func execute(cmd *cobra.Command, o options) error {
-	spec, err := buildSpec(o, commands.Namespace(cmd))
+	o.namespace = commands.Namespace(cmd)
+	o.stdio = commands.Stdio{In: cmd.InOrStdin(), Out: cmd.OutOrStdout(), Err: cmd.ErrOrStderr()}
+	spec, err := buildSpec(o, o.namespace)
 	if err != nil {
 		return err
+	}
+	if o.tty && !o.detach {
+		if o.stdio.Console, err = commands.RawTerminal(o.stdio.In); err != nil {
+			return err
+		}
+		if o.stdio.Console != nil {
+			defer o.stdio.Console.Reset()
+			spec.Process.ConsoleSize = commands.ConsoleSize(o.stdio.Console)
+		}
 	}
 	value, err := json.Marshal(spec)
 	if err != nil {
@@ -83,7 +102,6 @@ func execute(cmd *cobra.Command, o options) error {
 		return err
 	}
 	defer client.Close()
-	o.stdin, o.stdout, o.stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 	status, err := run(cmd.Context(), client, o, &anypb.Any{TypeUrl: api.SpecTypeURL, Value: value})
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
 
 func TestCommandGrammar(t *testing.T) {
@@ -32,7 +34,15 @@ func TestCommandGrammar(t *testing.T) {
 		{args: []string{"--rm", "--detach", "--rootfs", "R", "c1"}, wantErr: "--rm and --detach cannot be used together"},
 		{args: []string{"c1", "sh"}, wantErr: `required flag(s) "rootfs" not set`},
 		{args: []string{"--rootfs", "R"}, wantErr: "missing container ID"},
-		{args: []string{"--tty", "--rootfs", "R", "c1"}, wantErr: "unknown flag: --tty"},
+		{
+			args: []string{"-it", "--fifo-dir", "F", "--rootfs", "R", "c4", "sh"},
+			want: options{id: "c4", args: []string{"sh"}, rootfs: "R", cwd: "/", tty: true, interactive: true, fifoDir: "F"},
+		},
+		{
+			args: []string{"-d", "--tty", "--interactive", "--rootfs", "R", "c5"},
+			want: options{id: "c5", args: []string{}, rootfs: "R", cwd: "/", detach: true, tty: true, interactive: true},
+		},
+		{args: []string{"--privileged", "--rootfs", "R", "c1"}, wantErr: "unknown flag: --privileged"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var got options
@@ -49,6 +59,9 @@ func TestCommandGrammar(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.want.fifoDir == "" {
+				tc.want.fifoDir = cio.DefaultRoot()
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("options = %+v, want %+v", got, tc.want)

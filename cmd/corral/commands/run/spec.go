@@ -46,6 +46,7 @@ func buildSpec(o options, ns string) (*specs.Spec, error) {
 		Hostname: o.id,
 		Root:     &specs.Root{Path: rootfs},
 		Process: &specs.Process{
+			Terminal:        o.tty,
 			Args:            args,
 			Env:             env,
 			Cwd:             cwd,

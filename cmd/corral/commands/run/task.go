@@ -14,9 +14,10 @@ import (
 	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
 
-// run creates the container and its task and starts it. Detached, it returns once started; in the
-// foreground it relays stdio and signals and returns the exit status. With --rm it deletes the task
-// and container afterwards, or after any failure once the container exists.
+// run creates the container and its task and starts it. Detached, it returns once started and leaves
+// the task's FIFOs for `tasks attach`; in the foreground it relays stdio and signals and returns the
+// exit status. With --rm it deletes the task and container afterwards, or after any failure once the
+// container exists.
 func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (status uint32, retErr error) {
 	container := &containersapi.Container{ID: o.id, Runtime: &containersapi.Container_Runtime{Name: o.runtime}, Spec: spec}
 	if _, err := c.Containers.Create(ctx, &containersapi.CreateContainerRequest{Container: container}); err != nil {
@@ -26,17 +27,26 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 	if o.rm {
 		defer func() { retErr = errors.Join(retErr, cleanup(context.WithoutCancel(ctx), c, o.id, taskCreated)) }()
 	}
-
-	req := &tasksapi.CreateTaskRequest{ContainerID: o.id}
-	var fifos *cio.FIFOs
-	if !o.detach {
-		var err error
-		if fifos, err = cio.Open(ctx, o.stdout, o.stderr); err != nil {
-			return 0, fmt.Errorf("failed to create stdio of container %s: %w", o.id, err)
-		}
-		defer fifos.Close()
-		req.Stdin, req.Stdout, req.Stderr = fifos.Paths()
+	paths, err := cio.NewPaths(o.fifoDir, o.namespace, o.id, o.interactive || !o.detach, o.tty)
+	if err != nil {
+		return 0, fmt.Errorf("failed to create stdio of container %s: %w", o.id, err)
 	}
+	out, errOut := o.stdio.Out, o.stdio.Err
+	if o.detach {
+		out, errOut = nil, nil // the FIFOs are held open only while the task is created
+	}
+	fifos, err := cio.Open(ctx, paths, out, errOut)
+	if err != nil {
+		cio.Remove(paths)
+		return 0, fmt.Errorf("failed to create stdio of container %s: %w", o.id, err)
+	}
+	defer func() {
+		fifos.Close()
+		if !o.detach || !taskCreated {
+			cio.Remove(paths)
+		}
+	}()
+	req := &tasksapi.CreateTaskRequest{ContainerID: o.id, Stdin: paths.Stdin, Stdout: paths.Stdout, Stderr: paths.Stderr, Terminal: o.tty}
 	if _, err := c.Tasks.Create(ctx, req); err != nil {
 		return 0, err
 	}
@@ -47,13 +57,13 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 		}
 		return 0, nil
 	}
-	return c.Attached(ctx, o.id, "", fifos, o.stdin, o.stderr)
+	return c.Attached(ctx, o.id, "", fifos, o.stdio)
 }
 
-// cleanup deletes the task, if created, and the container.
+// cleanup deletes the task, if created, with its FIFOs, and the container.
 func cleanup(ctx context.Context, c *commands.Client, id string, taskCreated bool) error {
 	if taskCreated {
-		if _, err := c.Tasks.Delete(ctx, &tasksapi.DeleteTaskRequest{ContainerID: id}); err != nil && !errdefs.IsNotFound(err) {
+		if err := c.DeleteTask(ctx, id); err != nil && !errdefs.IsNotFound(err) {
 			return err
 		}
 	}

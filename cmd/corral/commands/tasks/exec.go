@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
@@ -21,16 +20,18 @@ import (
 
 // execOptions are the parsed arguments of tasks exec.
 type execOptions struct {
-	id     string // the container
-	execID string
-	args   []string
-	env    []string
-	cwd    string
-	detach bool
+	id          string // the container
+	execID      string
+	args        []string
+	env         []string
+	cwd         string
+	detach      bool
+	tty         bool
+	interactive bool
+	fifoDir     string
 
-	// The streams a foreground exec is attached to.
-	stdin          io.Reader
-	stdout, stderr io.Writer
+	namespace string
+	stdio     commands.Stdio // what a foreground exec is attached to
 }
 
 func execCommand() *cobra.Command { return newExecCommand(execute) }
@@ -43,8 +44,9 @@ func newExecCommand(fn func(*cobra.Command, execOptions) error) *cobra.Command {
 		Short: "Run an additional process in a running task",
 		Long: "Run an additional process in a running task. It inherits the container's process settings\n" +
 			"(env, cwd, user, capabilities, rlimits), which --env and --cwd override. In the foreground corral\n" +
-			"relays stdin, stdout and stderr, forwards SIGINT, SIGTERM and SIGHUP, and exits with the\n" +
-			"process's exit status.",
+			"relays stdin, stdout and stderr until they end, forwards SIGINT, SIGTERM and SIGHUP, and exits\n" +
+			"with the process's exit status. With -t the process gets a terminal, and corral puts its own in\n" +
+			"raw mode and forwards its size.",
 		Args: func(_ *cobra.Command, args []string) error {
 			switch len(args) {
 			case 0:
@@ -55,6 +57,9 @@ func newExecCommand(fn func(*cobra.Command, execOptions) error) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.detach && (o.tty || o.interactive) {
+				return errors.New("--detach cannot be used with --tty or --interactive: nothing could attach to the exec")
+			}
 			o.id, o.args = args[0], args[1:]
 			if o.execID == "" {
 				o.execID = newExecID()
@@ -68,6 +73,9 @@ func newExecCommand(fn func(*cobra.Command, execOptions) error) *cobra.Command {
 	f.StringArrayVar(&o.env, "env", nil, "set an environment variable `K=V` (repeatable)")
 	f.StringVar(&o.cwd, "cwd", "", "working `DIR` (default: the container's)")
 	f.BoolVarP(&o.detach, "detach", "d", false, "start the process in the background, its stdio on /dev/null")
+	f.BoolVarP(&o.tty, "tty", "t", false, "give the process a terminal")
+	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin open (the foreground always relays stdin)")
+	f.StringVar(&o.fifoDir, "fifo-dir", cio.DefaultRoot(), "`DIR` to make the FIFO directory in, per namespace")
 	return cmd
 }
 
@@ -85,7 +93,16 @@ func execute(cmd *cobra.Command, o execOptions) error {
 		return err
 	}
 	defer client.Close()
-	o.stdin, o.stdout, o.stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+	o.namespace = commands.Namespace(cmd)
+	o.stdio = commands.Stdio{In: cmd.InOrStdin(), Out: cmd.OutOrStdout(), Err: cmd.ErrOrStderr()}
+	if o.tty {
+		if o.stdio.Console, err = commands.RawTerminal(o.stdio.In); err != nil {
+			return err
+		}
+		if o.stdio.Console != nil {
+			defer o.stdio.Console.Reset()
+		}
+	}
 	status, err := runExec(cmd.Context(), client, o)
 	if err != nil {
 		return err
@@ -109,18 +126,26 @@ func runExec(ctx context.Context, c *commands.Client, o execOptions) (status uin
 	if err != nil {
 		return 0, err
 	}
+	if o.stdio.Console != nil {
+		p.ConsoleSize = commands.ConsoleSize(o.stdio.Console)
+	}
 	value, err := json.Marshal(p)
 	if err != nil {
 		return 0, fmt.Errorf("failed to encode process of exec %s: %w", o.execID, err)
 	}
-	req := &tasksapi.ExecProcessRequest{ContainerID: o.id, ExecID: o.execID, Spec: &anypb.Any{TypeUrl: processTypeURL, Value: value}}
+	req := &tasksapi.ExecProcessRequest{ContainerID: o.id, ExecID: o.execID, Terminal: o.tty, Spec: &anypb.Any{TypeUrl: processTypeURL, Value: value}}
 	var fifos *cio.FIFOs
 	if !o.detach {
-		if fifos, err = cio.Open(ctx, o.stdout, o.stderr); err != nil {
+		paths, err := cio.NewPaths(o.fifoDir, o.namespace, o.id+"-"+o.execID, true, o.tty)
+		if err != nil {
+			return 0, fmt.Errorf("failed to create stdio of exec %s: %w", o.execID, err)
+		}
+		defer cio.Remove(paths)
+		if fifos, err = cio.Open(ctx, paths, o.stdio.Out, o.stdio.Err); err != nil {
 			return 0, fmt.Errorf("failed to create stdio of exec %s: %w", o.execID, err)
 		}
 		defer fifos.Close()
-		req.Stdin, req.Stdout, req.Stderr = fifos.Paths()
+		req.Stdin, req.Stdout, req.Stderr = paths.Stdin, paths.Stdout, paths.Stderr
 	}
 	if _, err := c.Tasks.Exec(ctx, req); err != nil {
 		return 0, err
@@ -138,7 +163,7 @@ func runExec(ctx context.Context, c *commands.Client, o execOptions) (status uin
 		return 0, nil
 	}
 	defer func() { retErr = errors.Join(retErr, deleteExec(ctx, c, o)) }()
-	return c.Attached(ctx, o.id, o.execID, fifos, o.stdin, o.stderr)
+	return c.Attached(ctx, o.id, o.execID, fifos, o.stdio)
 }
 
 // deleteExec deletes the exec process, even when ctx is cancelled; one already gone is no error.

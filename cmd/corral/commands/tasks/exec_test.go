@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/corral-dev/corral/cmd/corral/commands"
+	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
 
 func TestExecFlags(t *testing.T) {
@@ -49,7 +50,13 @@ func TestExecFlags(t *testing.T) {
 		},
 		{name: "no command", args: []string{"c1"}, wantErr: "missing command"},
 		{name: "no container", args: []string{}, wantErr: "missing container ID"},
-		{name: "unknown flag", args: []string{"--tty", "c1", "sh"}, wantErr: "unknown flag: --tty"},
+		{
+			name: "terminal", args: []string{"-it", "--fifo-dir", "F", "c1", "sh"},
+			want: execOptions{id: "c1", args: []string{"sh"}, tty: true, interactive: true, fifoDir: "F"},
+		},
+		{name: "detached terminal", args: []string{"-d", "-t", "c1", "sh"}, wantErr: "--detach cannot be used with --tty"},
+		{name: "detached stdin", args: []string{"-d", "-i", "c1", "sh"}, wantErr: "--detach cannot be used with --tty or --interactive"},
+		{name: "unknown flag", args: []string{"--privileged", "c1", "sh"}, wantErr: "unknown flag: --privileged"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got execOptions
@@ -72,6 +79,9 @@ func TestExecFlags(t *testing.T) {
 					t.Errorf("default exec id %q, want exec-<8 hex>", got.execID)
 				}
 				tc.want.execID = got.execID
+			}
+			if tc.want.fifoDir == "" {
+				tc.want.fifoDir = cio.DefaultRoot()
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("options = %+v, want %+v", got, tc.want)
@@ -173,6 +183,10 @@ func TestExec(t *testing.T) {
 			wantCalls: []string{"Containers.Get", "Tasks.Exec", "Tasks.Start", "Tasks.DeleteProcess"},
 		},
 		{
+			name: "terminal", args: []string{"-t", "--exec-id", "e1", "--env", "A=1", "c1", "sh"}, wantErr: "exit status 5", wantOut: true,
+			wantCalls: []string{"Containers.Get", "Tasks.Exec", "Tasks.Start", "Tasks.DeleteProcess"},
+		},
+		{
 			name: "detached keeps the exec", args: []string{"-d", "--exec-id", "e1", "--env", "A=1", "c1", "sh"},
 			wantCalls: []string{"Containers.Get", "Tasks.Exec", "Tasks.Start"},
 		},
@@ -207,8 +221,9 @@ func TestExec(t *testing.T) {
 			t.Setenv("CORRAL_ADDRESS", sock)
 
 			var stdout, stderr bytes.Buffer
+			fifoDir := t.TempDir()
 			cmd := execCommand()
-			cmd.SetArgs(tc.args)
+			cmd.SetArgs(append([]string{"--fifo-dir", fifoDir}, tc.args...))
 			cmd.SetIn(strings.NewReader(""))
 			cmd.SetOut(&stdout)
 			cmd.SetErr(&stderr)
@@ -224,12 +239,21 @@ func TestExec(t *testing.T) {
 			if !reflect.DeepEqual(f.calls, tc.wantCalls) {
 				t.Errorf("calls = %q, want %q", f.calls, tc.wantCalls)
 			}
-			if tc.wantOut && (stdout.String() != "out\n" || stderr.String() != "err\n") {
+			terminal := tc.name == "terminal"
+			wantErrOut := "err\n"
+			if terminal {
+				wantErrOut = ""
+			}
+			if tc.wantOut && (stdout.String() != "out\n" || stderr.String() != wantErrOut) {
 				t.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
 			}
 			r := f.exec
-			if r.ContainerID != "c1" || r.ExecID != "e1" || r.Spec.TypeUrl != processTypeURL || (r.Stdout == "") == !strings.Contains(tc.name, "detached") {
+			if r.ContainerID != "c1" || r.ExecID != "e1" || r.Spec.TypeUrl != processTypeURL || (r.Stdout == "") == !strings.Contains(tc.name, "detached") ||
+				r.Terminal != terminal || f.process.Terminal != terminal || (r.Stderr == "") != (terminal || strings.Contains(tc.name, "detached")) {
 				t.Errorf("exec request %v", r)
+			}
+			if dirs, _ := filepath.Glob(filepath.Join(fifoDir, "*", "*")); len(dirs) != 0 {
+				t.Errorf("FIFO dirs left: %q", dirs)
 			}
 			p := f.process
 			if !reflect.DeepEqual(p.Args, []string{"sh"}) || !reflect.DeepEqual(p.Env, []string{"PATH=/bin", "A=1"}) || p.Cwd != "/srv" || p.User.UID != 7 {

@@ -17,7 +17,7 @@ const processTypeURL = "types.containerd.io/opencontainers/runtime-spec/1/Proces
 // execProcess returns the OCI process of exec o, as ctr builds one: a copy of the container spec's
 // process (user, capabilities, rlimits, env, cwd and the rest) with o's command, --env applied to
 // the env and --cwd replacing the cwd. Without a process in the spec it runs as 0:0 in "/". The env
-// gets the default PATH unless the container or --env sets one. There is no terminal.
+// gets the default PATH unless the container or --env sets one. It has a terminal with --tty.
 func execProcess(o execOptions, spec *anypb.Any) (*specs.Process, error) {
 	if o.cwd != "" && !path.IsAbs(o.cwd) {
 		return nil, fmt.Errorf("invalid --cwd %q: want an absolute path", o.cwd)
@@ -37,7 +37,7 @@ func execProcess(o execOptions, spec *anypb.Any) (*specs.Process, error) {
 		return nil, err
 	}
 	p.Args, p.Env, p.CommandLine = o.args, env, ""
-	p.Terminal, p.ConsoleSize = false, nil
+	p.Terminal, p.ConsoleSize = o.tty, nil
 	if o.cwd != "" {
 		p.Cwd = o.cwd
 	}

@@ -1,4 +1,5 @@
-// Package tasks holds the corral tasks commands: ls, start, kill, delete, ps, exec, pause and resume.
+// Package tasks holds the corral tasks commands: ls, start, kill, delete, ps, exec, attach, pause and
+// resume.
 package tasks
 
 import (
@@ -17,7 +18,7 @@ func Command() *cobra.Command {
 		Short:   "Manage tasks, the running processes of containers",
 	}
 	cmd.AddCommand(lsCommand(), startCommand(), killCommand(), deleteCommand(), psCommand(),
-		execCommand(), pauseCommand(), resumeCommand())
+		execCommand(), attachCommand(), pauseCommand(), resumeCommand())
 	return cmd
 }
 
