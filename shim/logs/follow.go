@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -79,7 +80,9 @@ func follow(ctx context.Context, path string, cur *logFile, done func() bool, fn
 			if err := cur.drain(fn); err != nil {
 				return err
 			}
-			if next, err := openLog(path); err == nil {
+			if next, err := newer(path, cur, fn); err != nil {
+				return err
+			} else if next != nil {
 				cur.f.Close()
 				*cur = *next
 				continue
@@ -94,4 +97,37 @@ func follow(ctx context.Context, path string, cur *logFile, done func() bool, fn
 		case <-tick.C:
 		}
 	}
+}
+
+// newer delivers the records of the files rotated after cur (all of them if cur is gone) and
+// returns the current file, or nil if the log is between two files.
+func newer(path string, cur *logFile, fn func(Record) error) (*logFile, error) {
+	files, err := openAll(path)
+	if errdefs.IsNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var next *logFile
+	defer func() {
+		for _, f := range files {
+			if f != next {
+				f.f.Close()
+			}
+		}
+	}()
+	rest := files
+	if i := slices.IndexFunc(files, func(f *logFile) bool { return os.SameFile(f.info, cur.info) }); i >= 0 {
+		rest = files[i+1:]
+	}
+	if len(rest) == 0 {
+		return nil, nil
+	}
+	for _, f := range rest[:len(rest)-1] {
+		if err := f.drain(fn); err != nil {
+			return nil, err
+		}
+	}
+	next = rest[len(rest)-1]
+	return next, nil
 }
