@@ -39,8 +39,9 @@ func NewWriter(path string, c config.Log) (*Writer, error) {
 }
 
 // Stream returns the writer of one stream's output. The two streams may be used concurrently, each
-// from one goroutine. Its Write never fails, so the container never blocks on its log: the first
-// failure is kept for Close. Closing it writes a trailing unterminated line as a partial record.
+// from one goroutine. Its Write fails only once it is closed, so that the container never blocks
+// on its log: the first failure to write the file is kept for Close. Closing the stream writes an
+// unterminated last line as a partial record.
 func (w *Writer) Stream(s Stream) io.WriteCloser {
 	return &streamWriter{w: w, s: s}
 }
