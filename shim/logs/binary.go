@@ -20,12 +20,12 @@ import (
 // drainTimeout bounds how long a stopped logger goes on copying what the pipes still hold.
 const drainTimeout = 2 * time.Second
 
-// ServeBinary runs as a binary:// logger the way containerd's shims start one: the container's stdout is on
-// fd 3 and its stderr on fd 4, fd 5 is closed once the log is open and the container may start,
-// CONTAINER_ID and CONTAINER_NAMESPACE name the container, and SIGTERM stops it once the pipes are
-// drained. args are the URI's query as key value pairs: path (absolute, required), format,
-// max-size and max-file, which default to config.DefaultLog's. It returns when both pipes are
-// closed, or when stopped.
+// ServeBinary runs as a binary:// logger the way containerd's shims start one: the container's
+// stdout is on fd 3 and its stderr on fd 4, fd 5 is closed once the log is open and the container
+// may start, CONTAINER_ID and CONTAINER_NAMESPACE name the container, and SIGTERM stops it once the
+// pipes are drained. args are the URI's query as key value pairs: path (absolute, required),
+// format, max-size and max-file, which default to config.DefaultLog's. It returns when both pipes
+// are closed, or when stopped.
 func ServeBinary(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()

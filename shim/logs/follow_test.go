@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,13 +17,14 @@ func TestFollow(t *testing.T) {
 	pollInterval = time.Millisecond
 	for _, format := range formats {
 		for _, tc := range []struct {
-			name    string
-			maxFile int
-			tail    int
+			name          string
+			maxFile, tail int
+			burst         int // lines written at once, rotating the log up to twice; the rest one by one
 		}{
-			{"rotate", 3, 2},
-			{"truncate", 1, 2},
-			{"new records only", 2, 0},
+			{name: "rotate", maxFile: 3, tail: 2},
+			{name: "rotate twice between polls", maxFile: 3, tail: 2, burst: 10},
+			{name: "truncate", maxFile: 1, tail: 2},
+			{name: "new records only", maxFile: 2},
 		} {
 			t.Run(format+" "+tc.name, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "log")
@@ -36,34 +36,50 @@ func TestFollow(t *testing.T) {
 				for i := range 5 {
 					fmt.Fprintf(s, "%d\n", i)
 				}
-				want := numbers(readAll(t, path, ReadOptions{Tail: tc.tail}))
 				var done atomic.Bool
-				got := make(chan []string)
+				recs, errc := make(chan string), make(chan error, 1)
 				go func() {
-					var rs []Record
-					err := Read(context.Background(), path, ReadOptions{Tail: tc.tail, Follow: true, Done: done.Load}, func(r Record) error {
-						rs = append(rs, r)
+					errc <- Read(context.Background(), path, ReadOptions{Tail: tc.tail, Follow: true, Done: done.Load}, func(r Record) error {
+						recs <- r.Line
 						return nil
 					})
-					if err != nil {
-						t.Error(err)
-					}
-					got <- numbers(rs)
 				}()
-				time.Sleep(20 * time.Millisecond)
-				// Enough lines to rotate many times, slowly enough for the reader to see every file.
-				for i := 5; i < 60; i++ {
+				expect := func(want ...string) {
+					t.Helper()
+					for _, w := range want {
+						select {
+						case got := <-recs:
+							if got != w {
+								t.Fatalf("followed %q, want %q", got, w)
+							}
+						case <-time.After(5 * time.Second):
+							t.Fatalf("%q not followed", w)
+						}
+					}
+				}
+				// The tail of what was written so far, then every line written: enough to rotate many
+				// times, each written once the reader has seen the one before, so that no file is missed.
+				for _, line := range numbers(readAll(t, path, ReadOptions{Tail: tc.tail})) {
+					expect(line + "\n")
+				}
+				if tc.tail == 0 {
+					time.Sleep(200 * time.Millisecond) // let Read get past what the log holds now
+				}
+				var burst []string
+				for i := 5; i < 5+tc.burst; i++ {
+					burst = append(burst, fmt.Sprintf("%d\n", i))
+					fmt.Fprint(s, burst[len(burst)-1])
+				}
+				expect(burst...)
+				for i := 5 + tc.burst; i < 60; i++ {
 					fmt.Fprintf(s, "%d\n", i)
-					time.Sleep(3 * time.Millisecond)
+					expect(fmt.Sprintf("%d\n", i))
 				}
 				s.Close()
 				w.Close()
 				done.Store(true)
-				for i := 5; i < 60; i++ {
-					want = append(want, fmt.Sprint(i))
-				}
-				if g := <-got; !reflect.DeepEqual(g, want) {
-					t.Errorf("followed %q,\nwant %q", g, want)
+				if err := <-errc; err != nil {
+					t.Fatal(err)
 				}
 				if _, err := os.Stat(rotated(path, tc.maxFile)); err == nil {
 					t.Errorf("more than %d files", tc.maxFile)
