@@ -25,6 +25,10 @@ const (
 	NamespaceKey = "containerd-namespace"
 	// DefaultNamespace is used when a client names none.
 	DefaultNamespace = "default"
+	// LabelLogPath is the container label naming the log file its keeper writes.
+	LabelLogPath = "io.corral.log.path"
+	// LabelLogFormat is the container label naming that file's format: "json-file" or "cri".
+	LabelLogFormat = "io.corral.log.format"
 	// SpecTypeURL is the type URL of an OCI runtime spec carried in a protobuf Any (JSON-encoded).
 	SpecTypeURL = "types.containerd.io/opencontainers/runtime-spec/1/Spec"
 )

@@ -36,6 +36,8 @@ type Config struct {
 	TTRPC TTRPC `toml:"ttrpc"`
 	// Timeouts bounds every call corrald makes to a runtime or keeper.
 	Timeouts Timeouts `toml:"timeouts"`
+	// Log sets the defaults of the log files of containers that run detached.
+	Log Log `toml:"log"`
 	// Runtimes maps a runtime name to its binary and arguments.
 	Runtimes map[string]Runtime `toml:"runtimes"`
 }
@@ -120,6 +122,7 @@ func Default() *Config {
 			ShimConnect:   Duration{5 * time.Second},
 			ShimCleanup:   Duration{5 * time.Second},
 		},
+		Log:      DefaultLog(),
 		Runtimes: map[string]Runtime{},
 	}
 }
@@ -179,6 +182,9 @@ func (c *Config) Validate() error {
 	case "trace", "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level %q is not one of trace, debug, info, warn, error: %w", c.LogLevel, errdefs.ErrInvalidArgument)
+	}
+	if err := c.Log.Validate(); err != nil {
+		return err
 	}
 	names := make([]string, 0, len(c.Runtimes))
 	for n := range c.Runtimes {

@@ -40,6 +40,15 @@ shim_connect = "5s"
 # The "delete" subcommand run for a shim v2 that died or cannot be reached.
 shim_cleanup = "5s"
 
+[log]
+# Log files of containers that run detached; a container may set its own.
+# Size at which the file is rotated: a number of bytes, or with a k, m or g suffix (powers of 1024).
+max_size = "10m"
+# Files kept per container, the current one included; 1 truncates instead of rotating.
+max_file = 3
+# "json-file" (Docker's: one JSON object per line) or "cri" (Kubernetes': "<time> <stream> <P|F> <line>").
+format = "json-file"
+
 # Any number of runtimes. A path also applies to the built-in names (runc, runsc, kata-runtime);
 # runtime_args (at most 50) go before the runtime's subcommand.
 # [runtimes.my-runc]
