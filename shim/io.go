@@ -16,6 +16,7 @@ import (
 	"github.com/containerd/fifo"
 	runc "github.com/containerd/go-runc"
 	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // stdio is a process's stdio as the keeper holds it: the container's ends (pipes, or a terminal
@@ -26,6 +27,7 @@ type stdio struct {
 	rio      runc.IO // the pipes; nil with a terminal
 	terminal bool
 	console  console.Console // the terminal's master, once the runtime has handed it over
+	size     *specs.Box      // the terminal's size at start (process.consoleSize)
 
 	ctx            context.Context
 	cancel         context.CancelFunc
@@ -41,12 +43,13 @@ type stdio struct {
 	closeAsks bool
 }
 
-// newStdio makes a process's stdio. Without a terminal: /dev/null when nothing is named, else pipes
+// newStdio makes the stdio of process p. Without a terminal: /dev/null when nothing is named, else pipes
 // owned by uid:gid whose ends are copied to and from the named targets. With one, the copies start
 // once setConsole hands over the terminal's master.
-func newStdio(ctx context.Context, stdin, stdout, stderr string, terminal bool, uid, gid int) (_ *stdio, retErr error) {
+func newStdio(ctx context.Context, stdin, stdout, stderr string, p *specs.Process, uid, gid int) (_ *stdio, retErr error) {
 	ctx, cancel := context.WithCancel(ctx)
-	s := &stdio{terminal: terminal, ctx: ctx, cancel: cancel, stdin: stdin}
+	s := &stdio{terminal: p.Terminal, size: p.ConsoleSize, ctx: ctx, cancel: cancel, stdin: stdin}
+	terminal := p.Terminal
 	defer func() {
 		if retErr != nil {
 			s.drain(0)
@@ -84,9 +87,14 @@ func newStdio(ctx context.Context, stdin, stdout, stderr string, terminal bool, 
 	return s, nil
 }
 
-// setConsole starts copying between the terminal's master and the client.
+// setConsole sizes the terminal and starts copying between its master and the client.
 func (s *stdio) setConsole(c console.Console) {
 	s.console = c
+	if s.size != nil {
+		if err := c.Resize(console.WinSize{Width: uint16(s.size.Width), Height: uint16(s.size.Height)}); err != nil {
+			log.G(s.ctx).WithError(err).Warn("failed to size the terminal")
+		}
+	}
 	s.copyOut(s.stdout, c)
 	if s.stdin != "" {
 		go s.copyIn(c)

@@ -36,5 +36,5 @@ func (s *stdio) toolIO() (lcr.IO, func(), error) {
 		return lcr.IO{}, nil, fmt.Errorf("failed to open a terminal: %w", err)
 	}
 	s.setConsole(master)
-	return lcr.IO{Stdin: slave, Stdout: slave, Stderr: slave}, func() { slave.Close() }, nil
+	return lcr.IO{Stdin: slave, Stdout: slave, Stderr: slave, Terminal: true}, func() { slave.Close() }, nil
 }

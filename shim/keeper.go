@@ -89,11 +89,12 @@ func newContainer(ctx context.Context, dir string, c *Config, r *reaper, exited 
 	if err := WriteConfig(dir, c); err != nil {
 		return nil, 0, err
 	}
-	var uid, gid int
+	proc := &specs.Process{}
 	if spec.Process != nil {
-		uid, gid = int(spec.Process.User.UID), int(spec.Process.User.GID)
+		proc = spec.Process
 	}
-	if k.init.io, err = newStdio(context.WithoutCancel(ctx), c.Stdin, c.Stdout, c.Stderr, c.Terminal, uid, gid); err != nil {
+	proc.Terminal = c.Terminal
+	if k.init.io, err = newStdio(context.WithoutCancel(ctx), c.Stdin, c.Stdout, c.Stderr, proc, int(proc.User.UID), int(proc.User.GID)); err != nil {
 		return nil, 0, fmt.Errorf("failed to set up stdio: %w", err)
 	}
 	defer func() {

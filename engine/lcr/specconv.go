@@ -185,11 +185,16 @@ func (t *translator) hostname() error {
 	return nil
 }
 
-// terminal: the container's stdio are the keeper's pipes, or with process.terminal the slave of a pty
-// the keeper holds, so LXC allocates no console and no ttys of its own.
+// terminal: without process.terminal the container's stdio are the keeper's pipes and LXC allocates
+// no console. With it, lxc-execute's stdio are the slave of a pty the keeper holds, and LXC gives the
+// command a console from the container's own devpts, proxied to it. ptys are allowed so that
+// lxc-attach can give an exec a terminal too. LXC allocates no ttys.
 func (t *translator) terminal() error {
-	t.c.add("lxc.console.path", "none")
+	if t.spec.Process == nil || !t.spec.Process.Terminal {
+		t.c.add("lxc.console.path", "none")
+	}
 	t.c.add("lxc.tty.max", "0")
+	t.c.add("lxc.pty.max", "64")
 	return nil
 }
 

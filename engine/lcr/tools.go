@@ -16,6 +16,9 @@ import (
 type IO struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Terminal says Stdin is a terminal: the tool runs in a session of its own with it as its
+	// controlling terminal, so that LXC's terminal proxy hears of resizes (SIGWINCH).
+	Terminal bool
 }
 
 // ExecuteOpts are the options of Execute.
@@ -101,6 +104,10 @@ func (l *LXC) runContainer(ctx context.Context, tool, name string, args []string
 	cmd.Dir = dir
 	cmd.SysProcAttr.Pdeathsig = pdeath
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.Stdin, stdio.Stdout, stdio.Stderr
+	if stdio.Terminal {
+		// A session leader leads its own process group too.
+		cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = false, true, true, 0
+	}
 	m := l.Monitor
 	if m == nil {
 		m = execMonitor{}
