@@ -25,6 +25,11 @@ const (
 	NamespaceKey = "containerd-namespace"
 	// DefaultNamespace is used when a client names none.
 	DefaultNamespace = "default"
+	// LabelLog is the container label asking for a log of its task's output, in this format:
+	// "json-file" or "cri". LabelLogMaxSize and LabelLogMaxFile override the config's rotation.
+	LabelLog        = "io.corral.log"
+	LabelLogMaxSize = "io.corral.log.max-size"
+	LabelLogMaxFile = "io.corral.log.max-file"
 	// LabelLogPath is the container label naming the log file its keeper writes.
 	LabelLogPath = "io.corral.log.path"
 	// LabelLogFormat is the container label naming that file's format: "json-file" or "cri".

@@ -11,6 +11,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/containerd/errdefs"
+
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 // MaxRuntimeArgs is the largest number of runtime_args a runtime may have.
@@ -37,7 +39,7 @@ type Config struct {
 	// Timeouts bounds every call corrald makes to a runtime or keeper.
 	Timeouts Timeouts `toml:"timeouts"`
 	// Log sets the defaults of the log files of containers that run detached.
-	Log Log `toml:"log"`
+	Log keeper.Log `toml:"log"`
 	// Runtimes maps a runtime name to its binary and arguments.
 	Runtimes map[string]Runtime `toml:"runtimes"`
 }
@@ -122,7 +124,7 @@ func Default() *Config {
 			ShimConnect:   Duration{5 * time.Second},
 			ShimCleanup:   Duration{5 * time.Second},
 		},
-		Log:      DefaultLog(),
+		Log:      keeper.DefaultLog(),
 		Runtimes: map[string]Runtime{},
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 func TestDefaultTOMLMatchesDefault(t *testing.T) {
@@ -53,7 +55,7 @@ func TestDecode(t *testing.T) {
 		{name: "bad duration", in: "[timeouts]\nshutdown = \"soon\"\n", wantErr: "invalid duration"},
 		{name: "relative root", in: "root = \"data\"\n", wantErr: "root must be an absolute path"},
 		{name: "log", in: "[log]\nmax_size = \"100k\"\nmax_file = 1\nformat = \"cri\"\n",
-			check: func(c *Config) bool { return c.Log == Log{MaxSize: 100 << 10, MaxFile: 1, Format: LogFormatCRI} }},
+			check: func(c *Config) bool { return c.Log == keeper.Log{MaxSize: 100 << 10, MaxFile: 1, Format: keeper.LogFormatCRI} }},
 		{name: "log size", in: "[log]\nmax_size = \"big\"\n", wantErr: "invalid size \"big\""},
 		{name: "log size zero", in: "[log]\nmax_size = \"0\"\n", wantErr: "max_size must be positive"},
 		{name: "log max file", in: "[log]\nmax_file = 0\n", wantErr: "max_file must be at least 1"},
@@ -85,32 +87,3 @@ func TestLoadMissingFile(t *testing.T) {
 	}
 }
 
-func TestSize(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want Size
-		text string // "" means the input is refused
-	}{
-		{"10m", 10 << 20, "10m"},
-		{"100k", 100 << 10, "100k"},
-		{"1g", 1 << 30, "1g"},
-		{"1024", 1 << 10, "1k"},
-		{"1000", 1000, "1000"},
-		{"2MB", 2 << 20, "2m"},
-		{"1.5k", 1536, "1536"},
-		{"", 0, ""},
-		{"-1", 0, ""},
-		{"10x", 0, ""},
-	} {
-		got, err := ParseSize(tc.in)
-		if tc.text == "" {
-			if !errors.Is(err, errdefs.ErrInvalidArgument) {
-				t.Errorf("ParseSize(%q) = %v, %v; want InvalidArgument", tc.in, got, err)
-			}
-			continue
-		}
-		if err != nil || got != tc.want || got.String() != tc.text {
-			t.Errorf("ParseSize(%q) = %v (%d), %v; want %s (%d)", tc.in, got, int64(got), err, tc.text, tc.want)
-		}
-	}
-}

@@ -70,18 +70,23 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 		}
 	}()
 	ex := events.NewExchange()
+	shimBin, shimErr := findShim(cfg.ShimPath)
+	if shimErr != nil {
+		log.G(ctx).WithError(shimErr).Info("shim v1 and lcr families unavailable")
+	}
 	shimv2 := v2.New(v2.Opts{
 		GRPCAddress:    cfg.GRPC.Address,
 		TTRPCAddress:   cfg.TTRPCAddress(),
 		Self:           self(),
 		SocketDir:      filepath.Join(cfg.State, "s"),
+		Logger:         shimBin,
 		CreateTimeout:  cfg.Timeouts.RuntimeCreate.Duration,
 		CallTimeout:    cfg.Timeouts.RuntimeCall.Duration,
 		ConnectTimeout: cfg.Timeouts.ShimConnect.Duration,
 		CleanupTimeout: cfg.Timeouts.ShimCleanup.Duration,
 		Publish:        ex.Forward,
 	})
-	registry := families(ctx, cfg, shimv2)
+	registry := families(ctx, cfg, shimv2, shimBin, shimErr)
 	resolver := rtservice.NewResolver(cfg, registry)
 	if _, err := resolver.Resolve(""); err != nil {
 		return nil, fmt.Errorf("invalid default_runtime: %w", err)
@@ -102,7 +107,8 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 			tsrv.Close()
 		}
 	}()
-	ts := tasks.New(st, resolver, ex, filepath.Join(cfg.Root, "bundles"), cfg.Timeouts.RuntimeCall.Duration)
+	ts := tasks.New(st, resolver, ex, tasks.Dirs{Bundles: filepath.Join(cfg.Root, "bundles"), Logs: filepath.Join(cfg.Root, "logs")},
+		cfg.Log, cfg.Timeouts.RuntimeCall.Duration)
 	if err := ts.Restore(ctx); err != nil {
 		return nil, fmt.Errorf("failed to restore tasks: %w", err)
 	}
@@ -122,11 +128,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 
 // families builds the registry in the seed's detect order: lcr, shim v2, shim v1, all three on the
 // one shim client.
-func families(ctx context.Context, cfg *config.Config, shims *v2.Runtime) *runtime.Registry {
-	shimBin, shimErr := findShim(cfg.ShimPath)
-	if shimErr != nil {
-		log.G(ctx).WithError(shimErr).Info("shim v1 family unavailable")
-	}
+func families(ctx context.Context, cfg *config.Config, shims *v2.Runtime, shimBin string, shimErr error) *runtime.Registry {
 	lxcHost, lxcEngine := lxc.Load(ctx)
 	lcrErr := lxcEngine.Unavailable
 	if lcrErr != nil {

@@ -8,6 +8,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 // Binary is a resolved runtime: its name and, for families that exec one, the binary and its arguments.
@@ -38,6 +40,8 @@ type CreateOpts struct {
 	Terminal              bool
 	// Options are runtime-specific options passed through unchanged (ctr sends containerd.runc.v1.Options).
 	Options *anypb.Any
+	// Log, if set, is the log file the init's output is written to, besides Stdout and Stderr.
+	Log *keeper.LogFile
 }
 
 // KillOpts are the parameters of Kill.

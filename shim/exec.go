@@ -88,7 +88,7 @@ func (k *container) startExec(ctx context.Context, id string) (int, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fail(err)
 	}
-	sio, err := newStdio(context.WithoutCancel(ctx), p.stdin, p.stdout, p.stderr, p.spec, int(p.spec.User.UID), int(p.spec.User.GID))
+	sio, err := newStdio(context.WithoutCancel(ctx), p.stdin, p.stdout, p.stderr, p.spec, nil, int(p.spec.User.UID), int(p.spec.User.GID))
 	if err != nil {
 		os.RemoveAll(dir)
 		return fail(err)

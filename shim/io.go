@@ -17,6 +17,8 @@ import (
 	runc "github.com/containerd/go-runc"
 	"github.com/containerd/log"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/corral-dev/corral/shim/logs"
 )
 
 // stdio is a process's stdio as the keeper holds it: the container's ends (pipes, or a terminal
@@ -31,6 +33,7 @@ type stdio struct {
 
 	ctx            context.Context
 	cancel         context.CancelFunc
+	log            *logs.Writer // the container's log, if it keeps one
 	stdin          string
 	stdout, stderr io.WriteCloser
 	wg             sync.WaitGroup // the output copies
@@ -46,9 +49,9 @@ type stdio struct {
 // newStdio makes the stdio of process p. Without a terminal: /dev/null when nothing is named, else pipes
 // owned by uid:gid whose ends are copied to and from the named targets. With one, the copies start
 // once setConsole hands over the terminal's master.
-func newStdio(ctx context.Context, stdin, stdout, stderr string, p *specs.Process, uid, gid int) (_ *stdio, retErr error) {
+func newStdio(ctx context.Context, stdin, stdout, stderr string, p *specs.Process, lw *logs.Writer, uid, gid int) (_ *stdio, retErr error) {
 	ctx, cancel := context.WithCancel(ctx)
-	s := &stdio{terminal: p.Terminal, size: p.ConsoleSize, ctx: ctx, cancel: cancel, stdin: stdin}
+	s := &stdio{terminal: p.Terminal, size: p.ConsoleSize, ctx: ctx, cancel: cancel, stdin: stdin, log: lw}
 	terminal := p.Terminal
 	defer func() {
 		if retErr != nil {
@@ -56,7 +59,7 @@ func newStdio(ctx context.Context, stdin, stdout, stderr string, p *specs.Proces
 		}
 	}()
 	var err error
-	if s.stdout, err = openOutput(stdout); err != nil {
+	if s.stdout, err = s.openOutput(stdout, logs.Stdout); err != nil {
 		return s, err
 	}
 	if terminal {
@@ -65,10 +68,10 @@ func newStdio(ctx context.Context, stdin, stdout, stderr string, p *specs.Proces
 		}
 		return s, nil
 	}
-	if s.stderr, err = openOutput(stderr); err != nil {
+	if s.stderr, err = s.openOutput(stderr, logs.Stderr); err != nil {
 		return s, err
 	}
-	if stdin == "" && stdout == "" && stderr == "" {
+	if stdin == "" && s.stdout == nil && s.stderr == nil {
 		s.rio, err = runc.NewNullIO()
 		return s, err
 	}
@@ -109,10 +112,22 @@ func (s *stdio) resize(width, height uint32) error {
 	return s.console.Resize(console.WinSize{Width: uint16(width), Height: uint16(height)})
 }
 
-// openOutput opens where a process's output goes: nothing, a FIFO (held open for reading and
-// writing, so that writes never fail and the open never waits for a reader), a plain file, or a
-// file:// URI (appended to).
-func openOutput(target string) (io.WriteCloser, error) {
+// openOutput opens where the stream of a process's output goes: with a log, the log and a relay to
+// the client's FIFO, if any; else nothing, a FIFO (held open for reading and writing, so that writes
+// never fail and the open never waits for a reader), a plain file, or a file:// URI (appended to).
+func (s *stdio) openOutput(target string, stream logs.Stream) (io.WriteCloser, error) {
+	if s.log != nil {
+		t := logs.Tee{Log: s.log.Stream(stream)}
+		if target != "" {
+			r, err := logs.OpenRelay(target)
+			if err != nil {
+				t.Close()
+				return nil, err
+			}
+			t.Relay = r
+		}
+		return t, nil
+	}
 	if target == "" {
 		return nil, nil
 	}
@@ -221,4 +236,9 @@ func (s *stdio) drain(d time.Duration) {
 		}
 	}
 	<-done
+	if s.log != nil {
+		if err := s.log.Close(); err != nil {
+			log.G(s.ctx).WithError(err).Warn("failed to write the container's log")
+		}
+	}
 }

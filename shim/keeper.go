@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/api/keeper"
+	"github.com/corral-dev/corral/shim/logs"
 )
 
 // container is the keeper's one container: its driver, its init and its execs.
@@ -94,8 +95,14 @@ func newContainer(ctx context.Context, dir string, c *Config, r *reaper, exited 
 		proc = spec.Process
 	}
 	proc.Terminal = c.Terminal
-	if k.init.io, err = newStdio(context.WithoutCancel(ctx), c.Stdin, c.Stdout, c.Stderr, proc, int(proc.User.UID), int(proc.User.GID)); err != nil {
-		return nil, 0, fmt.Errorf("failed to set up stdio: %w", err)
+	var lw *logs.Writer
+	if c.Log != nil {
+		if lw, err = logs.NewWriter(c.Log.Path, c.Log.Log); err != nil {
+			return nil, 0, err
+		}
+	}
+	if k.init.io, err = newStdio(context.WithoutCancel(ctx), c.Stdin, c.Stdout, c.Stderr, proc, lw, int(proc.User.UID), int(proc.User.GID)); err != nil {
+		return nil, 0, fmt.Errorf("failed to set up stdio: %w", err) // which closed the log
 	}
 	defer func() {
 		if retErr != nil {

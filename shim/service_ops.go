@@ -168,6 +168,11 @@ func (s *Service) ResizePty(ctx context.Context, r *task.ResizePtyRequest) (*emp
 	if sio == nil {
 		return nil, fmt.Errorf("process %q has not started: %w", r.ExecID, errdefs.ErrFailedPrecondition)
 	}
+	select {
+	case <-p.done: // a terminal that is gone has no size to change
+		return &emptypb.Empty{}, nil
+	default:
+	}
 	if err := sio.resize(r.Width, r.Height); err != nil {
 		return nil, fmt.Errorf("failed to resize the terminal of %s: %w", r.ID, err)
 	}

@@ -45,6 +45,15 @@ type Options struct {
 	CreateTimeout time.Duration `json:"create_timeout,omitempty"`
 	CallTimeout   time.Duration `json:"call_timeout,omitempty"`
 	IODrain       time.Duration `json:"io_drain,omitempty"`
+	// Log, if set, is the log file the keeper writes the init's output to, besides the client's
+	// FIFOs, which it then relays to without ever blocking on them.
+	Log *LogFile `json:"log,omitempty"`
+}
+
+// LogFile is a container's log: where the keeper writes it, and how.
+type LogFile struct {
+	Path string `json:"path"`
+	Log
 }
 
 // Defaults of the timeouts when Options leave them zero (a keeper run by containerd).

@@ -4,6 +4,8 @@
 //	corral-shim -namespace NS -id ID -address ADDR [-publish-binary BIN] start    start a keeper, print its address
 //	corral-shim -namespace NS -id ID -address ADDR [-bundle DIR] delete           clean up after a keeper that is gone
 //	corral-shim -namespace NS -id ID -address ADDR                                the keeper (run by start)
+//	corral-shim path LOG [format F] [max-size S] [max-file N] [stdout-fifo P] [stderr-fifo P]
+//	                                            a shim's binary:// logger, writing a container's log
 package main
 
 import (
@@ -11,14 +13,23 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/containerd/log"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/corral-dev/corral/shim"
+	"github.com/corral-dev/corral/shim/logs"
 )
 
 func main() {
+	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
+		// A shim runs its binary:// logger with the URI's query as arguments, never a flag.
+		if err := logs.ServeBinary(context.Background(), os.Args[1:]); err != nil {
+			fail(err)
+		}
+		return
+	}
 	var f shim.Flags
 	flag.StringVar(&f.Namespace, "namespace", "", "namespace of the task")
 	flag.StringVar(&f.ID, "id", "", "id of the task")

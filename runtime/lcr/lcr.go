@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/api/keeper"
 	lxc "github.com/corral-dev/corral/engine/lcr"
@@ -24,14 +23,15 @@ const Name = "lcr"
 // New returns the lcr family on the shim client shims. host is the loaded lcr engine; nil when LXC
 // cannot run here.
 func New(shims *v2.Runtime, host *lxc.Host, o v1.Opts) *v2.Family {
-	return shims.Family(Name, Detect, func(co runtime.CreateOpts) (runtime.Binary, *anypb.Any, error) {
+	return shims.Family(Name, Detect, func(co runtime.CreateOpts) (runtime.CreateOpts, error) {
 		if host == nil {
-			return runtime.Binary{}, nil, fmt.Errorf("the lcr engine is not loaded: %w", errdefs.ErrFailedPrecondition)
+			return co, fmt.Errorf("the lcr engine is not loaded: %w", errdefs.ErrFailedPrecondition)
 		}
 		opts := keeper.Options{Driver: keeper.DriverLXC, LXCTools: host.Dir,
-			CreateTimeout: o.CreateTimeout, CallTimeout: o.CallTimeout, IODrain: o.IODrain}
+			CreateTimeout: o.CreateTimeout, CallTimeout: o.CallTimeout, IODrain: o.IODrain, Log: co.Log}
 		a, err := opts.Any()
-		return runtime.Binary{Name: co.Runtime.Name, Path: o.ShimBinary}, a, err
+		co.Runtime, co.Options, co.Log = runtime.Binary{Name: co.Runtime.Name, Path: o.ShimBinary}, a, nil
+		return co, err
 	})
 }
 

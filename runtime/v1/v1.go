@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/runtime"
@@ -24,11 +23,12 @@ type Opts struct {
 
 // New returns the shim v1 family on the shim client shims.
 func New(shims *v2.Runtime, o Opts) *v2.Family {
-	return shims.Family("shim v1", Detect, func(co runtime.CreateOpts) (runtime.Binary, *anypb.Any, error) {
+	return shims.Family("shim v1", Detect, func(co runtime.CreateOpts) (runtime.CreateOpts, error) {
 		opts := keeper.Options{Driver: keeper.DriverRunc, Binary: co.Runtime.Path, Args: co.Runtime.Args,
-			CreateTimeout: o.CreateTimeout, CallTimeout: o.CallTimeout, IODrain: o.IODrain}
+			CreateTimeout: o.CreateTimeout, CallTimeout: o.CallTimeout, IODrain: o.IODrain, Log: co.Log}
 		a, err := opts.Any()
-		return runtime.Binary{Name: co.Runtime.Name, Path: o.ShimBinary}, a, err
+		co.Runtime, co.Options, co.Log = runtime.Binary{Name: co.Runtime.Name, Path: o.ShimBinary}, a, nil
+		return co, err
 	})
 }
 

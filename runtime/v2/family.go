@@ -2,15 +2,18 @@ package v2
 
 import (
 	"context"
+	"fmt"
+	"net/url"
+	"strconv"
 
-	"google.golang.org/protobuf/types/known/anypb"
+	"github.com/containerd/errdefs"
 
 	"github.com/corral-dev/corral/runtime"
 )
 
-// Launch says how a family starts a task's shim: the shim binary (with its arguments) and the
-// options its Create carries.
-type Launch func(o runtime.CreateOpts) (shim runtime.Binary, options *anypb.Any, err error)
+// Launch says how a family starts a task's shim: it returns o with the shim binary (with its
+// arguments) as o.Runtime and the options, stdio and log its Create carries.
+type Launch func(o runtime.CreateOpts) (runtime.CreateOpts, error)
 
 // Family is one runtime family on the shared shim client: families differ only in the names they
 // detect and in how they launch a task's shim, never in how the shim is driven.
@@ -30,9 +33,28 @@ func (r *Runtime) Family(name string, detect func(string) bool, launch Launch) *
 
 // ShimV2 is the shim v2 family: io.containerd.<rt>.<ver> names, each run by the resolved
 // containerd-shim-<rt>-<ver> binary with the options the request carries.
+// A container log is written by corral-shim as the shim's binary:// logger, which relays the output to
+// the client's FIFOs too.
 func (r *Runtime) ShimV2() *Family {
-	return r.Family("shim v2", IsV2Name, func(o runtime.CreateOpts) (runtime.Binary, *anypb.Any, error) {
-		return o.Runtime, o.Options, nil
+	return r.Family("shim v2", IsV2Name, func(o runtime.CreateOpts) (runtime.CreateOpts, error) {
+		if o.Log == nil || o.Terminal {
+			o.Log = nil
+			return o, nil
+		}
+		if r.logger == "" {
+			return o, fmt.Errorf("container logs on shim v2 need corral-shim as the logger, and it was not found: %w", errdefs.ErrFailedPrecondition)
+		}
+		q := url.Values{"path": {o.Log.Path}, "format": {o.Log.Format}, "max-size": {o.Log.MaxSize.String()},
+			"max-file": {strconv.Itoa(o.Log.MaxFile)}}
+		if o.Stdout != "" {
+			q.Set("stdout-fifo", o.Stdout)
+		}
+		if o.Stderr != "" {
+			q.Set("stderr-fifo", o.Stderr)
+		}
+		o.Stdout = (&url.URL{Scheme: "binary", Path: r.logger, RawQuery: q.Encode()}).String()
+		o.Stderr, o.Log = o.Stdout, nil
+		return o, nil
 	})
 }
 
@@ -41,11 +63,10 @@ func (f *Family) Detect(name string) bool { return f.detect(name) }
 
 // Create launches the task's shim and has it create the container.
 func (f *Family) Create(ctx context.Context, o runtime.CreateOpts) (uint32, error) {
-	bin, opts, err := f.launch(o)
+	o, err := f.launch(o)
 	if err != nil {
 		return 0, err
 	}
-	o.Runtime, o.Options = bin, opts
 	return f.create(ctx, o)
 }
 

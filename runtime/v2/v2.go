@@ -26,6 +26,7 @@ type Runtime struct {
 	ttrpcAddress string
 	self         string
 	socketDir    string
+	logger       string
 	timeouts     timeouts
 	publish      func(context.Context, *types.Envelope)
 
@@ -48,6 +49,8 @@ type Opts struct {
 	Self string
 	// SocketDir is where corral-shim creates its sockets (keeper.EnvSocketDir).
 	SocketDir string
+	// Logger is corral-shim, the binary:// logger of shim v2 containers that keep a log.
+	Logger string
 	// CreateTimeout bounds starting a shim and its Create call; CallTimeout every other call but
 	// Wait; ConnectTimeout reconnecting at restore; CleanupTimeout the delete subcommand.
 	CreateTimeout, CallTimeout, ConnectTimeout, CleanupTimeout time.Duration
@@ -62,6 +65,7 @@ func New(o Opts) *Runtime {
 		ttrpcAddress: o.TTRPCAddress,
 		self:         o.Self,
 		socketDir:    o.SocketDir,
+		logger:       o.Logger,
 		timeouts:     timeouts{create: o.CreateTimeout, call: o.CallTimeout, connect: o.ConnectTimeout, cleanup: o.CleanupTimeout},
 		publish:      o.Publish,
 		shims:        map[string]*shim{},

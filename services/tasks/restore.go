@@ -37,7 +37,7 @@ func (s *Service) Restore(ctx context.Context) error {
 				log.G(ctx).WithError(err).WithField("id", id).Warn("runtime of restored task unavailable for new containers")
 			}
 			bin.Name = rec.Runtime
-			t := newTask(rec, f.Ops, runtime.Task{Namespace: ns, ID: id, Bundle: filepath.Join(s.bundles, ns, id), Runtime: bin})
+			t := newTask(rec, f.Ops, runtime.Task{Namespace: ns, ID: id, Bundle: filepath.Join(s.dirs.Bundles, ns, id), Runtime: bin})
 			s.mu.Lock()
 			s.tasks[key(ns, id)] = t
 			s.mu.Unlock()

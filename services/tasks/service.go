@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/runtime"
 	evexchange "github.com/corral-dev/corral/services/events"
 	rtservice "github.com/corral-dev/corral/services/runtime"
@@ -32,17 +33,18 @@ type Service struct {
 	store    *store.Store
 	resolver *rtservice.Resolver
 	events   *evexchange.Exchange
-	bundles  string
+	dirs     Dirs
+	log      keeper.Log // the default rotation of container logs
 	timeout  time.Duration
 
 	mu    sync.Mutex
 	tasks map[string]*task // by namespace/id
 }
 
-// New returns the tasks service. Bundles go under bundles/<namespace>/<id>; timeout bounds the
-// wait for a forced exit on delete.
-func New(st *store.Store, resolver *rtservice.Resolver, ex *evexchange.Exchange, bundles string, timeout time.Duration) *Service {
-	return &Service{store: st, resolver: resolver, events: ex, bundles: bundles, timeout: timeout, tasks: map[string]*task{}}
+// New returns the tasks service. Bundles and container logs go under dirs; log is the default
+// rotation of container logs; timeout bounds the wait for a forced exit on delete.
+func New(st *store.Store, resolver *rtservice.Resolver, ex *evexchange.Exchange, dirs Dirs, log keeper.Log, timeout time.Duration) *Service {
+	return &Service{store: st, resolver: resolver, events: ex, dirs: dirs, log: log, timeout: timeout, tasks: map[string]*task{}}
 }
 
 func key(ns, id string) string { return ns + "/" + id }
@@ -79,7 +81,11 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 	if err != nil {
 		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
 	}
-	bundle := filepath.Join(s.bundles, ns, id)
+	logFile, err := s.logFile(ns, &c)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
+	}
+	bundle := filepath.Join(s.dirs.Bundles, ns, id)
 	rec := record{Namespace: ns, ID: id, Runtime: bin.Name, Bundle: bundle, State: runtime.Created,
 		Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal}
 	t := newTask(rec, f.Ops, runtime.Task{Namespace: ns, ID: id, Bundle: bundle, Runtime: bin})
@@ -108,7 +114,7 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 		opts = c.Runtime.GetOptions()
 	}
 	pid, err := f.Ops.Create(ctx, runtime.CreateOpts{Task: t.rt, Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr,
-		Terminal: r.Terminal, Options: opts})
+		Terminal: r.Terminal, Options: opts, Log: logFile})
 	if err != nil {
 		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
 	}
@@ -290,16 +296,16 @@ func (s *Service) delete(ctx context.Context, t *task) (record, error) {
 	return rec, nil
 }
 
-// DeleteStopped deletes the container's task if it has stopped; it fails while the task lives. It is
-// what deleting a container does first.
+// DeleteStopped deletes the container's task if it has stopped, and the container's logs; it fails
+// while the task lives. It is what deleting a container does first.
 func (s *Service) DeleteStopped(ctx context.Context, ns, id string) error {
-	t, err := s.get(ns, id)
-	if err != nil {
-		return nil
+	if t, err := s.get(ns, id); err == nil {
+		if st := t.snapshot().State; st != runtime.Stopped {
+			return fmt.Errorf("container %s has a %s task: kill it first: %w", id, st, errdefs.ErrFailedPrecondition)
+		}
+		if _, err := s.delete(ctx, t); err != nil {
+			return err
+		}
 	}
-	if st := t.snapshot().State; st != runtime.Stopped {
-		return fmt.Errorf("container %s has a %s task: kill it first: %w", id, st, errdefs.ErrFailedPrecondition)
-	}
-	_, err = s.delete(ctx, t)
-	return err
+	return s.removeLogs(ns, id)
 }

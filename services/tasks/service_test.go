@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/api"
+	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/runtime"
 	"github.com/corral-dev/corral/services/events"
@@ -69,7 +70,7 @@ func newTestService(t *testing.T, f *fakeFamily) (*Service, *store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return New(st, newResolver(t, f), events.NewExchange(), filepath.Join(dir, "bundles"), time.Second), st
+	return New(st, newResolver(t, f), events.NewExchange(), Dirs{Bundles: filepath.Join(dir, "bundles"), Logs: filepath.Join(dir, "logs")}, keeper.DefaultLog(), time.Second), st
 }
 
 // newResolver resolves "runc" to f and a stand-in binary.
@@ -158,7 +159,7 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
 				t.Fatalf("create: %v, want %v", err, tc.want)
 			}
-			if _, err := os.Stat(filepath.Join(s.bundles, "default", "c1")); !os.IsNotExist(err) {
+			if _, err := os.Stat(filepath.Join(s.dirs.Bundles, "default", "c1")); !os.IsNotExist(err) {
 				t.Errorf("bundle left behind: %v", err)
 			}
 			if _, err := s.get("default", "c1"); !errors.Is(err, errdefs.ErrNotFound) {
@@ -194,7 +195,7 @@ func TestRestore(t *testing.T) {
 	}
 	// A new service over the same store, as after a corrald restart; its family sees the exit.
 	f2 := &fakeFamily{exits: make(chan runtime.Exit, 1)}
-	s2 := New(st, newResolver(t, f2), events.NewExchange(), s.bundles, time.Second)
+	s2 := New(st, newResolver(t, f2), events.NewExchange(), s.dirs, s.log, time.Second)
 	if err := s2.Restore(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
-	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 // drainTimeout bounds how long a stopped logger goes on copying what the pipes still hold.
@@ -24,7 +24,8 @@ const drainTimeout = 2 * time.Second
 // stdout is on fd 3 and its stderr on fd 4, fd 5 is closed once the log is open and the container
 // may start, CONTAINER_ID and CONTAINER_NAMESPACE name the container, and SIGTERM stops it once the
 // pipes are drained. args are the URI's query as key value pairs: path (absolute, required),
-// format, max-size and max-file, which default to config.DefaultLog's. It returns when both pipes
+// format, max-size and max-file, which default to keeper.DefaultLog's, and stdout-fifo and
+// stderr-fifo, FIFOs each stream is also relayed to for clients that attach. It returns when both pipes
 // are closed, or when stopped.
 func ServeBinary(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
@@ -43,7 +44,7 @@ func serveBinary(ctx context.Context, id string, args []string, stdout, stderr, 
 	defer stdout.Close()
 	defer stderr.Close()
 	defer ready.Close()
-	path, c, err := parseBinaryArgs(args)
+	path, c, fifos, err := parseBinaryArgs(args)
 	if err != nil {
 		return fmt.Errorf("failed to start logger of %s: %w", id, err)
 	}
@@ -51,13 +52,23 @@ func serveBinary(ctx context.Context, id string, args []string, stdout, stderr, 
 	if err != nil {
 		return fmt.Errorf("failed to start logger of %s: %w", id, err)
 	}
+	outs := map[Stream]io.WriteCloser{}
+	for s := range map[Stream]bool{Stdout: true, Stderr: true} {
+		t := Tee{Log: w.Stream(s)}
+		if fifos[s] != "" {
+			if t.Relay, err = OpenRelay(fifos[s]); err != nil {
+				w.Close()
+				return fmt.Errorf("failed to start logger of %s: %w", id, err)
+			}
+		}
+		outs[s] = t
+	}
 	ready.Close()
 	var wg sync.WaitGroup
 	for s, f := range map[Stream]*os.File{Stdout: stdout, Stderr: stderr} {
 		wg.Go(func() {
-			sw := w.Stream(s)
-			_, _ = io.Copy(sw, f)
-			sw.Close()
+			_, _ = io.Copy(outs[s], f)
+			outs[s].Close()
 		})
 	}
 	copied := make(chan struct{})
@@ -79,11 +90,13 @@ func serveBinary(ctx context.Context, id string, args []string, stdout, stderr, 
 	return nil
 }
 
-// parseBinaryArgs reads the logger's arguments over config.DefaultLog.
-func parseBinaryArgs(args []string) (string, config.Log, error) {
-	c := config.DefaultLog()
+// parseBinaryArgs reads the logger's arguments over keeper.DefaultLog: the log's path and settings,
+// and the FIFOs each stream is relayed to for attached clients (stdout-fifo, stderr-fifo).
+func parseBinaryArgs(args []string) (string, keeper.Log, map[Stream]string, error) {
+	c := keeper.DefaultLog()
+	fifos := map[Stream]string{}
 	if len(args)%2 != 0 {
-		return "", c, fmt.Errorf("arguments %q are not key value pairs: %w", args, errdefs.ErrInvalidArgument)
+		return "", c, nil, fmt.Errorf("arguments %q are not key value pairs: %w", args, errdefs.ErrInvalidArgument)
 	}
 	var path string
 	for i := 0; i < len(args); i += 2 {
@@ -93,21 +106,25 @@ func parseBinaryArgs(args []string) (string, config.Log, error) {
 			path = v
 		case "format":
 			c.Format = v
+		case "stdout-fifo":
+			fifos[Stdout] = v
+		case "stderr-fifo":
+			fifos[Stderr] = v
 		case "max-size":
-			c.MaxSize, err = config.ParseSize(v)
+			c.MaxSize, err = keeper.ParseSize(v)
 		case "max-file":
 			if c.MaxFile, err = strconv.Atoi(v); err != nil {
 				err = fmt.Errorf("max-file %q is not a number: %w", v, errdefs.ErrInvalidArgument)
 			}
 		default:
-			err = fmt.Errorf("unknown argument %q (accepted: path, format, max-size, max-file): %w", k, errdefs.ErrInvalidArgument)
+			err = fmt.Errorf("unknown argument %q (accepted: path, format, max-size, max-file, stdout-fifo, stderr-fifo): %w", k, errdefs.ErrInvalidArgument)
 		}
 		if err != nil {
-			return "", c, err
+			return "", c, nil, err
 		}
 	}
 	if !filepath.IsAbs(path) {
-		return "", c, fmt.Errorf("path must be absolute, got %q: %w", path, errdefs.ErrInvalidArgument)
+		return "", c, nil, fmt.Errorf("path must be absolute, got %q: %w", path, errdefs.ErrInvalidArgument)
 	}
-	return path, c, c.Validate()
+	return path, c, fifos, c.Validate()
 }

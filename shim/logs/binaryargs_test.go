@@ -7,17 +7,17 @@ import (
 
 	"github.com/containerd/errdefs"
 
-	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 func TestParseBinaryArgs(t *testing.T) {
 	for _, tc := range []struct {
 		args    string
-		want    config.Log
+		want    keeper.Log
 		wantErr string
 	}{
-		{args: "path /l", want: config.DefaultLog()},
-		{args: "max-file 1 path /l format cri max-size 100k", want: config.Log{MaxSize: 100 << 10, MaxFile: 1, Format: "cri"}},
+		{args: "path /l", want: keeper.DefaultLog()},
+		{args: "max-file 1 path /l format cri max-size 100k", want: keeper.Log{MaxSize: 100 << 10, MaxFile: 1, Format: "cri"}},
 		{args: "", wantErr: "path must be absolute"},
 		{args: "path l", wantErr: "path must be absolute"},
 		{args: "path", wantErr: "not key value pairs"},
@@ -27,7 +27,7 @@ func TestParseBinaryArgs(t *testing.T) {
 		{args: "path /l max-size lots", wantErr: "invalid size \"lots\""},
 		{args: "path /l format gelf", wantErr: "log format \"gelf\""},
 	} {
-		path, got, err := parseBinaryArgs(strings.Fields(tc.args))
+		path, got, _, err := parseBinaryArgs(strings.Fields(tc.args))
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, errdefs.ErrInvalidArgument) {
 				t.Errorf("%q: got %v, want InvalidArgument containing %q", tc.args, err, tc.wantErr)

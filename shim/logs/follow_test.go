@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 func TestFollow(t *testing.T) {
@@ -92,7 +92,7 @@ func TestFollow(t *testing.T) {
 func TestFollowCancel(t *testing.T) {
 	pollInterval = 5 * time.Millisecond
 	path := filepath.Join(t.TempDir(), "log")
-	writeFile(t, path, config.LogFormatCRI, 1)
+	writeFile(t, path, keeper.LogFormatCRI, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	n := 0

@@ -12,7 +12,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
-	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 var t0 = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -68,11 +68,11 @@ func TestReadTailSince(t *testing.T) {
 
 func TestReadSkipsForeignLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "log")
-	writeFile(t, path, config.LogFormatCRI, 1)
+	writeFile(t, path, keeper.LogFormatCRI, 1)
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("not a record\n{\"log\":\"torn\n")
 	f.Close()
-	writeFile(t, path+".1", config.LogFormatJSONFile, 0) // formats may mix
+	writeFile(t, path+".1", keeper.LogFormatJSONFile, 0) // formats may mix
 	if got := numbers(readAll(t, path, ReadOptions{Tail: -1})); !reflect.DeepEqual(got, []string{"0", "1"}) {
 		t.Errorf("read %q", got)
 	}
@@ -87,7 +87,7 @@ func TestReadMissing(t *testing.T) {
 
 func TestReadStopsOnCallbackError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "log")
-	writeFile(t, path, config.LogFormatCRI, 1, 2, 3)
+	writeFile(t, path, keeper.LogFormatCRI, 1, 2, 3)
 	stop := errors.New("stop")
 	for _, tail := range []int{-1, 2} {
 		n := 0

@@ -11,7 +11,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
-	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 // Stream names the output a line came from.
@@ -52,7 +52,7 @@ type encoder struct {
 }
 
 func newEncoder(format string) *encoder {
-	e := &encoder{cri: format == config.LogFormatCRI}
+	e := &encoder{cri: format == keeper.LogFormatCRI}
 	e.enc = json.NewEncoder(&e.buf)
 	e.enc.SetEscapeHTML(false)
 	return e

@@ -7,7 +7,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
-	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 func TestEncode(t *testing.T) {
@@ -17,12 +17,12 @@ func TestEncode(t *testing.T) {
 		full         bool
 		want         string
 	}{
-		{config.LogFormatJSONFile, "hello", true, `{"log":"hello\n","stream":"stdout","time":"2024-05-06T07:08:09.123456789Z"}` + "\n"},
-		{config.LogFormatJSONFile, "part", false, `{"log":"part","stream":"stdout","time":"2024-05-06T07:08:09.123456789Z"}` + "\n"},
-		{config.LogFormatJSONFile, "<a & \"b\">\t\x1b", true, `{"log":"<a & \"b\">\t\u001b\n","stream":"stdout","time":"2024-05-06T07:08:09.123456789Z"}` + "\n"},
-		{config.LogFormatCRI, "hello", true, "2024-05-06T07:08:09.123456789Z stdout F hello\n"},
-		{config.LogFormatCRI, "part", false, "2024-05-06T07:08:09.123456789Z stdout P part\n"},
-		{config.LogFormatCRI, "", true, "2024-05-06T07:08:09.123456789Z stdout F \n"},
+		{keeper.LogFormatJSONFile, "hello", true, `{"log":"hello\n","stream":"stdout","time":"2024-05-06T07:08:09.123456789Z"}` + "\n"},
+		{keeper.LogFormatJSONFile, "part", false, `{"log":"part","stream":"stdout","time":"2024-05-06T07:08:09.123456789Z"}` + "\n"},
+		{keeper.LogFormatJSONFile, "<a & \"b\">\t\x1b", true, `{"log":"<a & \"b\">\t\u001b\n","stream":"stdout","time":"2024-05-06T07:08:09.123456789Z"}` + "\n"},
+		{keeper.LogFormatCRI, "hello", true, "2024-05-06T07:08:09.123456789Z stdout F hello\n"},
+		{keeper.LogFormatCRI, "part", false, "2024-05-06T07:08:09.123456789Z stdout P part\n"},
+		{keeper.LogFormatCRI, "", true, "2024-05-06T07:08:09.123456789Z stdout F \n"},
 	} {
 		got := string(newEncoder(tc.format).encode(at, Stdout, []byte(tc.line), tc.full))
 		if got != tc.want {
@@ -65,7 +65,7 @@ func TestDecode(t *testing.T) {
 
 func TestRoundTrip(t *testing.T) {
 	at := time.Now().UTC()
-	for _, format := range []string{config.LogFormatJSONFile, config.LogFormatCRI} {
+	for _, format := range []string{keeper.LogFormatJSONFile, keeper.LogFormatCRI} {
 		for _, line := range []string{"", "plain", "  spaced  ", "quote\" back\\slash", "ünïcödé ✓", "ctl\x00\x07\r"} {
 			for _, full := range []bool{true, false} {
 				b := newEncoder(format).encode(at, Stderr, []byte(line), full)

@@ -8,13 +8,13 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 func TestWriterRotation(t *testing.T) {
 	for _, tc := range []struct {
 		name            string
-		maxSize         config.Size
+		maxSize         keeper.Size
 		maxFile, nLines int
 		wantFiles       int
 		wantKeptAtLeast int // records left in the kept files

@@ -5,18 +5,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 // Writer writes one container's log file, rotating it by size. Records of its two streams go to the
 // file whole, in the order each stream's lines were written.
 type Writer struct {
 	path string
-	cfg  config.Log
+	cfg  keeper.Log
 
 	mu     sync.Mutex
 	f      *os.File // nil after a failed open: the next record tries again
@@ -27,11 +28,14 @@ type Writer struct {
 }
 
 // NewWriter opens the log at path, appending to what it already holds, with c's rotation and format.
-func NewWriter(path string, c config.Log) (*Writer, error) {
+func NewWriter(path string, c keeper.Log) (*Writer, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("failed to open log %s: %w", path, err)
 	}
 	w := &Writer{path: path, cfg: c, enc: newEncoder(c.Format)}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("failed to open log %s: %w", path, err)
+	}
 	if err := w.open(); err != nil {
 		return nil, err
 	}

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/api/keeper"
 )
 
-var formats = []string{config.LogFormatJSONFile, config.LogFormatCRI}
+var formats = []string{keeper.LogFormatJSONFile, keeper.LogFormatCRI}
 
-func logConfig(format string, maxSize config.Size, maxFile int) config.Log {
-	return config.Log{Format: format, MaxSize: maxSize, MaxFile: maxFile}
+func logConfig(format string, maxSize keeper.Size, maxFile int) keeper.Log {
+	return keeper.Log{Format: format, MaxSize: maxSize, MaxFile: maxFile}
 }
 
 // readAll returns the records of the log at path.
@@ -88,7 +88,7 @@ func TestWriterLines(t *testing.T) {
 func TestWriterReopen(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "log")
-	w, err := NewWriter(path, logConfig(config.LogFormatCRI, 1<<20, 1))
+	w, err := NewWriter(path, logConfig(keeper.LogFormatCRI, 1<<20, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestWriterReopen(t *testing.T) {
 func TestWriterAppends(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "log")
 	for _, line := range []string{"one\n", "two\n"} {
-		w, err := NewWriter(path, config.DefaultLog())
+		w, err := NewWriter(path, keeper.DefaultLog())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/corral-dev/corral/api"
-	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/shim/logs"
 )
 
@@ -75,7 +75,7 @@ func TestLogs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path, exited := filepath.Join(dir, "c1.log"), make(chan struct{})
-			w, err := logs.NewWriter(path, config.DefaultLog())
+			w, err := logs.NewWriter(path, keeper.DefaultLog())
 			if err != nil {
 				t.Fatal(err)
 			}

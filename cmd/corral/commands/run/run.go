@@ -28,6 +28,8 @@ type options struct {
 	tty         bool
 	interactive bool
 	fifoDir     string
+	logDriver   string
+	logOpts     []string
 
 	namespace string
 	stdio     commands.Stdio // what a foreground container is attached to
@@ -46,7 +48,8 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 			"they end, forwards SIGINT, SIGTERM and SIGHUP, and exits with the container's exit status. With\n" +
 			"-t the container gets a terminal, and corral puts its own in raw mode and forwards its size.\n" +
 			"Detached, the container's FIFOs stay in a directory under --fifo-dir for `tasks attach`; with -i\n" +
-			"its stdin is one of them and stays open, without -i it is /dev/null. `containers rm` removes them.",
+			"its stdin is one of them and stays open, without -i it is /dev/null. `containers rm` removes them.\n" +
+			"Detached, its output is also written to a log that `corral logs` reads (--log-driver, --log-opt).",
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("missing container ID")
@@ -72,6 +75,8 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 	f.BoolVarP(&o.tty, "tty", "t", false, "give the container a terminal")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin open: detached, give the container a stdin FIFO (the foreground always relays stdin)")
 	f.StringVar(&o.fifoDir, "fifo-dir", cio.DefaultRoot(), "`DIR` to make the FIFO directories in, per namespace")
+	f.StringVar(&o.logDriver, "log-driver", "json-file", "log of a detached container's output, read by `corral logs`: json-file, cri or none")
+	f.StringArrayVar(&o.logOpts, "log-opt", nil, "log rotation: max-size=`SIZE` (e.g. 10m) or max-file=N (repeatable; defaults from corrald's config)")
 	_ = cmd.MarkFlagRequired("rootfs")
 	return cmd
 }

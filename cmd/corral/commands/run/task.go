@@ -19,7 +19,11 @@ import (
 // exit status. With --rm it deletes the task and container afterwards, or after any failure once the
 // container exists.
 func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (status uint32, retErr error) {
-	container := &containersapi.Container{ID: o.id, Runtime: &containersapi.Container_Runtime{Name: o.runtime}, Spec: spec}
+	labels, err := logLabels(o)
+	if err != nil {
+		return 0, err
+	}
+	container := &containersapi.Container{ID: o.id, Runtime: &containersapi.Container_Runtime{Name: o.runtime}, Spec: spec, Labels: labels}
 	if _, err := c.Containers.Create(ctx, &containersapi.CreateContainerRequest{Container: container}); err != nil {
 		return 0, err
 	}

@@ -1,0 +1,65 @@
+package tasks
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	containersapi "github.com/containerd/containerd/api/services/containers/v1"
+	"github.com/containerd/errdefs"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/corral-dev/corral/api"
+	"github.com/corral-dev/corral/api/keeper"
+	"github.com/corral-dev/corral/services/store"
+)
+
+// Dirs are where the tasks service keeps files: bundles/<ns>/<id> and logs/<ns>/<id>.
+type Dirs struct {
+	Bundles, Logs string
+}
+
+// logFile returns the log the task of container c keeps, as its api.LabelLog labels ask over the
+// config's defaults, and records its path and format in the container's labels; nil if it keeps none.
+func (s *Service) logFile(ns string, c *containersapi.Container) (*keeper.LogFile, error) {
+	format := c.Labels[api.LabelLog]
+	if format == "" {
+		return nil, nil
+	}
+	l := keeper.LogFile{Path: filepath.Join(s.dirs.Logs, ns, c.ID, c.ID+".log"), Log: s.log}
+	l.Format = format
+	var err error
+	if v := c.Labels[api.LabelLogMaxSize]; v != "" {
+		if l.MaxSize, err = keeper.ParseSize(v); err != nil {
+			return nil, fmt.Errorf("label %s: %w", api.LabelLogMaxSize, err)
+		}
+	}
+	if v := c.Labels[api.LabelLogMaxFile]; v != "" {
+		if l.MaxFile, err = strconv.Atoi(v); err != nil {
+			return nil, fmt.Errorf("label %s: %q is not a number: %w", api.LabelLogMaxFile, v, errdefs.ErrInvalidArgument)
+		}
+	}
+	if err := l.Validate(); err != nil {
+		return nil, fmt.Errorf("container log: %w", err)
+	}
+	if c.Labels[api.LabelLogPath] != l.Path || c.Labels[api.LabelLogFormat] != l.Format {
+		c.Labels[api.LabelLogPath], c.Labels[api.LabelLogFormat] = l.Path, l.Format
+		b, err := proto.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.store.Put(ns, store.Containers, c.ID, b, false); err != nil {
+			return nil, err
+		}
+	}
+	return &l, nil
+}
+
+// removeLogs removes the log files of container ns/id.
+func (s *Service) removeLogs(ns, id string) error {
+	if err := os.RemoveAll(filepath.Join(s.dirs.Logs, ns, id)); err != nil {
+		return fmt.Errorf("failed to remove the logs of container %s: %w", id, err)
+	}
+	return nil
+}
