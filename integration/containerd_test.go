@@ -373,6 +373,19 @@ func TestContainerd(t *testing.T) {
 		c.assertGone(t, "default", id)
 	})
 
+	// ctr run -t: the container's process gets a terminal, through script(1), which gives ctr one.
+	t.Run("terminal", func(t *testing.T) {
+		id := "ctrd-tty"
+		c.removeOnFailure(t, "default", id)
+		ctr := []string{"ctr", "--address", c.Address(), "run", "-t", "--rm", "--runtime", lcrRuntime, "--fifo-dir", c.fifoDir(),
+			"--rootfs", rootfs, id, "sh", "-c", "tty; exit 6"}
+		r := runCmd(t, "script", "-qec", shellJoin(ctr), "/dev/null")
+		if r.code != 6 || !strings.Contains(r.stdout, "/dev/pts/") {
+			t.Fatalf("ctr run -t exited %d, printed %q; want 6 and a /dev/pts/ terminal", r.code, r.stdout)
+		}
+		c.assertGone(t, "default", id)
+	})
+
 	// containerd restarts: it reconnects to the keeper, which still runs the container.
 	t.Run("restart", func(t *testing.T) {
 		id := "ctrd-restart"
@@ -425,4 +438,13 @@ func TestContainerd(t *testing.T) {
 	if b, _ := os.ReadFile(c.logFile()); bytes.Contains(b, []byte("failed to open output fifo")) {
 		t.Error("a keeper failed to open an output FIFO (see containerd's log)")
 	}
+}
+
+// shellJoin quotes args for sh.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
 }
