@@ -4,8 +4,10 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/corral-dev/corral/services/version.Version=$(VERSION) -X github.com/corral-dev/corral/cmd/corral/commands.Version=$(VERSION)
 BINS    := corrald corral corral-shim
 FUZZTIME ?= 20s
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
 
-.PHONY: all build setup test unit fuzz integration demo bench check clean help
+.PHONY: all build install setup test unit fuzz integration demo bench check clean help
 
 all: build
 
@@ -15,6 +17,11 @@ help: ## list targets
 build: ## build bin/corrald, bin/corral, bin/corral-shim
 	@mkdir -p bin
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o bin/ ./cmd/...
+
+install: build ## install corrald, corral, corral-shim in PREFIX/bin (default /usr/local/bin), and containerd-shim-lcr-v1 → corral-shim
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(addprefix bin/,$(BINS)) $(DESTDIR)$(BINDIR)/
+	ln -sf corral-shim $(DESTDIR)$(BINDIR)/containerd-shim-lcr-v1
 
 setup: ## install Debian packages and Go modules (root, Debian 12)
 	contrib/setup.sh
