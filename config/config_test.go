@@ -55,7 +55,9 @@ func TestDecode(t *testing.T) {
 		{name: "bad duration", in: "[timeouts]\nshutdown = \"soon\"\n", wantErr: "invalid duration"},
 		{name: "relative root", in: "root = \"data\"\n", wantErr: "root must be an absolute path"},
 		{name: "log", in: "[log]\nmax_size = \"100k\"\nmax_file = 1\nformat = \"cri\"\n",
-			check: func(c *Config) bool { return c.Log == keeper.Log{MaxSize: 100 << 10, MaxFile: 1, Format: keeper.LogFormatCRI} }},
+			check: func(c *Config) bool {
+				return c.Log == keeper.Log{MaxSize: 100 << 10, MaxFile: 1, Format: keeper.LogFormatCRI}
+			}},
 		{name: "log size", in: "[log]\nmax_size = \"big\"\n", wantErr: "invalid size \"big\""},
 		{name: "log size zero", in: "[log]\nmax_size = \"0\"\n", wantErr: "max_size must be positive"},
 		{name: "log max file", in: "[log]\nmax_file = 0\n", wantErr: "max_file must be at least 1"},
@@ -86,4 +88,3 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Fatalf("got %v, want not exist", err)
 	}
 }
-

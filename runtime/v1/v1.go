@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/runtime"
 	v2 "github.com/corral-dev/corral/runtime/v2"

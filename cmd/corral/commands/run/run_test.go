@@ -42,6 +42,10 @@ func TestCommandGrammar(t *testing.T) {
 			args: []string{"-d", "--tty", "--interactive", "--rootfs", "R", "c5"},
 			want: options{id: "c5", args: []string{}, rootfs: "R", cwd: "/", detach: true, tty: true, interactive: true},
 		},
+		{
+			args: []string{"-d", "--log-driver", "cri", "--log-opt", "max-size=1k", "--rootfs", "R", "c6"},
+			want: options{id: "c6", args: []string{}, rootfs: "R", cwd: "/", detach: true, logDriver: "cri", logOpts: []string{"max-size=1k"}},
+		},
 		{args: []string{"--privileged", "--rootfs", "R", "c1"}, wantErr: "unknown flag: --privileged"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -62,6 +66,9 @@ func TestCommandGrammar(t *testing.T) {
 			}
 			if tc.want.fifoDir == "" {
 				tc.want.fifoDir = cio.DefaultRoot()
+			}
+			if tc.want.logDriver == "" {
+				tc.want.logDriver = "json-file"
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("options = %+v, want %+v", got, tc.want)
