@@ -81,6 +81,12 @@ func lcrSpec(script, out string) *specs.Spec {
 // createSpec creates container id with spec and the default runtime, and its task, through the API.
 func (d *daemon) createSpec(t *testing.T, id string, s *specs.Spec) error {
 	t.Helper()
+	return d.createSpecOn(t, id, "", s, "", "", "")
+}
+
+// createSpecOn creates container id with spec on runtime, and its task with the given stdio.
+func (d *daemon) createSpecOn(t *testing.T, id, runtime string, s *specs.Spec, stdin, stdout, stderr string) error {
+	t.Helper()
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
@@ -88,10 +94,10 @@ func (d *daemon) createSpec(t *testing.T, id string, s *specs.Spec) error {
 	conn := d.grpcConn()
 	ctx := nsCtx("default")
 	if _, err := containersapi.NewContainersClient(conn).Create(ctx, &containersapi.CreateContainerRequest{Container: &containersapi.Container{
-		ID: id, Spec: &anypb.Any{TypeUrl: api.SpecTypeURL, Value: b}, Runtime: &containersapi.Container_Runtime{}}}); err != nil {
+		ID: id, Spec: &anypb.Any{TypeUrl: api.SpecTypeURL, Value: b}, Runtime: &containersapi.Container_Runtime{Name: runtime}}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = tasksapi.NewTasksClient(conn).Create(ctx, &tasksapi.CreateTaskRequest{ContainerID: id})
+	_, err = tasksapi.NewTasksClient(conn).Create(ctx, &tasksapi.CreateTaskRequest{ContainerID: id, Stdin: stdin, Stdout: stdout, Stderr: stderr})
 	return errgrpc.ToNative(err)
 }
 

@@ -20,11 +20,7 @@ func (s *stdio) toolIO() (lcr.IO, func(), error) {
 	if !s.terminal {
 		var c exec.Cmd
 		s.rio.Set(&c)
-		return lcr.IO{Stdin: c.Stdin, Stdout: c.Stdout, Stderr: c.Stderr}, func() {
-			if sc, ok := s.rio.(runc.StartCloser); ok {
-				_ = sc.CloseAfterStart()
-			}
-		}, nil
+		return lcr.IO{Stdin: c.Stdin, Stdout: c.Stdout, Stderr: c.Stderr}, s.releaseContainerEnds, nil
 	}
 	master, slavePath, err := console.NewPty()
 	if err != nil {
@@ -37,4 +33,13 @@ func (s *stdio) toolIO() (lcr.IO, func(), error) {
 	}
 	s.setConsole(master)
 	return lcr.IO{Stdin: slave, Stdout: slave, Stderr: slave, Terminal: true}, func() { slave.Close() }, nil
+}
+
+// releaseContainerEnds closes the keeper's copies of the container's ends of its pipes: once the
+// process that got them has them, or when no process will (a container killed before it started),
+// so that the output copies see EOF as soon as no process holds them.
+func (s *stdio) releaseContainerEnds() {
+	if sc, ok := s.rio.(runc.StartCloser); ok {
+		_ = sc.CloseAfterStart()
+	}
 }

@@ -25,6 +25,7 @@ func (d *lxcDriver) kill(_ context.Context, signal int, all bool) error {
 		}
 		d.state = lxcEnded
 		close(d.ended)
+		d.k.init.io.releaseContainerEnds()
 		d.k.initC <- runc.Exit{Status: 128 + signal}
 		return nil
 	case lxcEnded:

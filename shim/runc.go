@@ -102,11 +102,21 @@ func (d *runcDriver) start(ctx context.Context) (int, error) {
 	return d.k.init.pid, err
 }
 
-// kill runs `<runtime> kill [--all]`.
+// kill runs `<runtime> kill [--all]`. A runtime that cannot signal a container that never started
+// (runsc) has SIGKILL's effect through `delete --force`.
 func (d *runcDriver) kill(ctx context.Context, sig int, all bool) error {
-	return d.call(ctx, d.k.c.CallTimeout, "kill", func(ctx context.Context) error {
+	err := d.call(ctx, d.k.c.CallTimeout, "kill", func(ctx context.Context) error {
 		return d.rt.Kill(ctx, d.k.c.ID, sig, &runc.KillOpts{All: all})
 	})
+	d.k.mu.Lock()
+	started := d.k.init.started
+	d.k.mu.Unlock()
+	if err != nil && sig == int(unix.SIGKILL) && !started {
+		log.G(ctx).WithError(err).Debug("kill of a created container refused; deleting it by force")
+		d.forceDelete(ctx)
+		return nil
+	}
+	return err
 }
 
 // exec runs `<runtime> exec --detach` and subscribes to the process's exit.
