@@ -53,7 +53,10 @@ func TestErrorClassesAcrossKeeper(t *testing.T) {
 					}
 					return err
 				}, func(err error) bool { return rt != "lcr" || errdefs.IsInvalidArgument(err) }}, // the lxc driver's check; runc and runsc decide for themselves
-				{"kill", func() error { _, err := tasks.Kill(ctx, &tasksapi.KillRequest{ContainerID: "cls1", Signal: 9}); return err }, func(err error) bool { return err == nil }},
+				{"kill", func() error {
+					_, err := tasks.Kill(ctx, &tasksapi.KillRequest{ContainerID: "cls1", Signal: 9})
+					return err
+				}, func(err error) bool { return err == nil }},
 				{"exec into a stopped task", func() error {
 					d.wait(t, "cls1")
 					_, err := tasks.Exec(ctx, &tasksapi.ExecProcessRequest{ContainerID: "cls1", ExecID: "e2", Spec: &anypb.Any{Value: proc}})
