@@ -2,7 +2,8 @@
 //
 // Runtimes are listed through containerd's Introspection service: Plugins returns one plugin per
 // runtime name with Type PluginType, ID the runtime name, the Export* keys below in Exports, and
-// InitErr set when the runtime cannot run containers here.
+// InitErr set when the runtime cannot run containers here. The list also holds containerd's own plugin
+// types (runtime families, gRPC services), so select these with the filter type==PluginType.
 package api
 
 const (

@@ -26,6 +26,8 @@ import (
 	"github.com/containerd/log"
 	"github.com/containerd/ttrpc"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/corral-dev/corral/config"
 	lxc "github.com/corral-dev/corral/engine/lcr"
@@ -122,7 +124,9 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	leasesapi.RegisterLeasesServer(srv, &leases.Service{Store: st})
 	namespacesapi.RegisterNamespacesServer(srv, &namespaces.Service{Store: st})
 	versionapi.RegisterVersionServer(srv, version.Service{})
-	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, UUID: hex.EncodeToString(uuid)})
+	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, Families: registry.Families(),
+		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid)})
+	healthpb.RegisterHealthServer(srv, health.NewServer())
 	return &Daemon{cfg: cfg, store: st, grpc: srv, ttrpc: tsrv}, nil
 }
 

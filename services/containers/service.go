@@ -5,6 +5,7 @@ package containers
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/containerd/containerd/api/events"
@@ -30,6 +31,8 @@ type Service struct {
 	Events   *evexchange.Exchange
 	// BeforeDelete runs before a container is deleted: it removes a stopped task or refuses.
 	BeforeDelete func(ctx context.Context, ns, id string) error
+
+	mu sync.Mutex // serializes updates, each a read and a write
 }
 
 func (s *Service) load(ns, id string) (*containersapi.Container, error) {
@@ -54,48 +57,6 @@ func (s *Service) Get(ctx context.Context, r *containersapi.GetContainerRequest)
 	return &containersapi.GetContainerResponse{Container: c}, nil
 }
 
-// List implements the containers API. Filters other than none are rejected.
-func (s *Service) List(ctx context.Context, r *containersapi.ListContainersRequest) (*containersapi.ListContainersResponse, error) {
-	cs, err := s.list(ctx, r.Filters)
-	return &containersapi.ListContainersResponse{Containers: cs}, services.ToGRPC(err)
-}
-
-// ListStream implements the containers API.
-func (s *Service) ListStream(r *containersapi.ListContainersRequest, stream containersapi.Containers_ListStreamServer) error {
-	cs, err := s.list(stream.Context(), r.Filters)
-	if err != nil {
-		return services.ToGRPC(err)
-	}
-	for _, c := range cs {
-		if err := stream.Send(&containersapi.ListContainerMessage{Container: c}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Service) list(ctx context.Context, filters []string) ([]*containersapi.Container, error) {
-	ns, err := services.Namespace(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range filters {
-		if f != "" {
-			return nil, fmt.Errorf("container filter %q: filters are not supported: %w", f, errdefs.ErrNotImplemented)
-		}
-	}
-	var out []*containersapi.Container
-	err = s.Store.List(ns, store.Containers, func(_ string, v []byte) error {
-		var c containersapi.Container
-		if err := proto.Unmarshal(v, &c); err != nil {
-			return err
-		}
-		out = append(out, &c)
-		return nil
-	})
-	return out, err
-}
-
 // Create implements the containers API: it validates the id and spec and resolves the runtime.
 func (s *Service) Create(ctx context.Context, r *containersapi.CreateContainerRequest) (*containersapi.CreateContainerResponse, error) {
 	c, err := s.create(ctx, r.Container)
@@ -116,11 +77,9 @@ func (s *Service) create(ctx context.Context, c *containersapi.Container) (*cont
 	if err := store.ValidateID("container", c.ID); err != nil {
 		return nil, err
 	}
-	if c.Spec == nil || len(c.Spec.Value) == 0 {
-		return nil, fmt.Errorf("container %s has no spec: %w", c.ID, errdefs.ErrInvalidArgument)
-	}
-	if c.Spec.TypeUrl != api.SpecTypeURL {
-		return nil, fmt.Errorf("container %s spec has type %q, accepted is %q: %w", c.ID, c.Spec.TypeUrl, api.SpecTypeURL, errdefs.ErrInvalidArgument)
+	c = proto.Clone(c).(*containersapi.Container)
+	if err := validate(c); err != nil {
+		return nil, fmt.Errorf("failed to create container %s: %w", c.ID, err)
 	}
 	name, err := s.Resolver.Resolve(c.Runtime.GetName())
 	if err != nil {
@@ -129,7 +88,6 @@ func (s *Service) create(ctx context.Context, c *containersapi.Container) (*cont
 	if _, _, err := s.Resolver.Lookup(name); err != nil {
 		return nil, fmt.Errorf("failed to create container %s: %w", c.ID, err)
 	}
-	c = proto.Clone(c).(*containersapi.Container)
 	if c.Runtime == nil {
 		c.Runtime = &containersapi.Container_Runtime{}
 	}
@@ -148,50 +106,19 @@ func (s *Service) create(ctx context.Context, c *containersapi.Container) (*cont
 	return c, nil
 }
 
-// Update implements the containers API for labels, image, spec and extensions; the runtime cannot change.
-func (s *Service) Update(ctx context.Context, r *containersapi.UpdateContainerRequest) (*containersapi.UpdateContainerResponse, error) {
-	ns, err := services.Namespace(ctx)
-	if err != nil {
-		return nil, services.ToGRPC(err)
+// validate checks what a stored container must hold: an OCI spec, labels within containerd's
+// limits (empty ones are dropped) and named extensions.
+func validate(c *containersapi.Container) error {
+	if len(c.Spec.GetValue()) == 0 {
+		return fmt.Errorf("the spec is missing: %w", errdefs.ErrInvalidArgument)
 	}
-	if r.Container == nil {
-		return nil, services.ToGRPC(fmt.Errorf("container is required: %w", errdefs.ErrInvalidArgument))
+	if c.Spec.TypeUrl != api.SpecTypeURL {
+		return fmt.Errorf("the spec has type %q, accepted is %q: %w", c.Spec.TypeUrl, api.SpecTypeURL, errdefs.ErrInvalidArgument)
 	}
-	c, err := s.load(ns, r.Container.ID)
-	if err != nil {
-		return nil, services.ToGRPC(err)
+	if _, ok := c.Extensions[""]; ok {
+		return fmt.Errorf("an extension has no name: %w", errdefs.ErrInvalidArgument)
 	}
-	if rt := r.Container.Runtime.GetName(); rt != "" && rt != c.Runtime.GetName() {
-		return nil, services.ToGRPC(fmt.Errorf("runtime of container %s cannot change: %w", c.ID, errdefs.ErrInvalidArgument))
-	}
-	paths := r.UpdateMask.GetPaths()
-	if len(paths) == 0 {
-		paths = []string{"labels", "image", "spec", "extensions"}
-	}
-	for _, p := range paths {
-		switch p {
-		case "labels":
-			c.Labels = r.Container.Labels
-		case "image":
-			c.Image = r.Container.Image
-		case "spec":
-			c.Spec = r.Container.Spec
-		case "extensions":
-			c.Extensions = r.Container.Extensions
-		default:
-			return nil, services.ToGRPC(fmt.Errorf("cannot update field %q: accepted are labels, image, spec, extensions: %w", p, errdefs.ErrInvalidArgument))
-		}
-	}
-	c.UpdatedAt = timestamppb.Now()
-	b, err := proto.Marshal(c)
-	if err == nil {
-		err = s.Store.Put(ns, store.Containers, c.ID, b, false)
-	}
-	if err != nil {
-		return nil, services.ToGRPC(err)
-	}
-	s.Events.Publish(ctx, ns, "/containers/update", &events.ContainerUpdate{ID: c.ID, Image: c.Image, Labels: c.Labels})
-	return &containersapi.UpdateContainerResponse{Container: c}, nil
+	return services.CleanLabels(c.Labels)
 }
 
 // Delete implements the containers API. A stopped task goes with the container; a live one refuses.

@@ -1,19 +1,24 @@
-// Package introspection serves containerd's introspection API. Its plugin list describes the runtime
+// Package introspection serves containerd's introspection API. Its plugin list names, with
+// containerd's plugin types, corrald's runtime families and gRPC services, and describes the runtime
 // names corrald accepts, one plugin of type api.PluginType each.
 package introspection
 
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	introspectionapi "github.com/containerd/containerd/api/services/introspection/v1"
+	apitypes "github.com/containerd/containerd/api/types"
+	"github.com/containerd/containerd/v2/pkg/filters"
 	"github.com/containerd/errdefs"
-	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
+	"github.com/containerd/typeurl/v2"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/corral-dev/corral/api"
+	"github.com/corral-dev/corral/runtime"
 	"github.com/corral-dev/corral/services"
 	rtservice "github.com/corral-dev/corral/services/runtime"
 )
@@ -22,33 +27,80 @@ import (
 type Service struct {
 	introspectionapi.UnimplementedIntrospectionServer
 	Resolver *rtservice.Resolver
+	// Families are the runtime families in detect order.
+	Families []runtime.Family
+	// Services returns the gRPC services corrald serves, as grpc.Server.GetServiceInfo does.
+	Services func() map[string]grpc.ServiceInfo
 	// UUID identifies this corrald instance.
 	UUID string
 }
 
-// Plugins lists the runtimes. Filters may be empty or type==api.PluginType.
+// Plugins implements the introspection API, with containerd's filters on type and id.
 func (s *Service) Plugins(ctx context.Context, r *introspectionapi.PluginsRequest) (*introspectionapi.PluginsResponse, error) {
-	for _, f := range r.Filters {
-		if strings.ReplaceAll(f, " ", "") != "type=="+api.PluginType {
-			return nil, services.ToGRPC(fmt.Errorf("plugin filter %q not supported: accepted is type==%s: %w", f, api.PluginType, errdefs.ErrNotImplemented))
-		}
+	filter, err := filters.ParseAll(r.Filters...)
+	if err != nil {
+		return nil, services.ToGRPC(err)
 	}
 	resp := &introspectionapi.PluginsResponse{}
-	for _, rt := range s.Resolver.List() {
-		p := &introspectionapi.Plugin{Type: api.PluginType, ID: rt.Name, Exports: map[string]string{
-			api.ExportFamily:    rt.Family,
-			api.ExportPath:      rt.Path,
-			api.ExportArgs:      strings.Join(rt.Args, " "),
-			api.ExportSource:    rt.Source,
-			api.ExportInstalled: strconv.FormatBool(rt.Installed),
-			api.ExportDefault:   strconv.FormatBool(rt.Default),
-		}}
-		if rt.Err != nil {
-			p.InitErr = &rpcstatus.Status{Code: 9, Message: rt.Err.Error()} // FAILED_PRECONDITION
+	for _, p := range s.plugins() {
+		if filter.Match(adapt(p)) {
+			resp.Plugins = append(resp.Plugins, p)
 		}
-		resp.Plugins = append(resp.Plugins, p)
 	}
 	return resp, nil
+}
+
+// adapt exposes a plugin's filter fields as containerd does: type and id.
+func adapt(p *introspectionapi.Plugin) filters.Adaptor {
+	return filters.AdapterFunc(func(path []string) (string, bool) {
+		switch {
+		case len(path) != 1:
+		case path[0] == "type":
+			return p.Type, p.Type != ""
+		case path[0] == "id":
+			return p.ID, p.ID != ""
+		}
+		return "", false
+	})
+}
+
+// PluginInfo implements the introspection API. Only the task runtime takes options: a containerd
+// RuntimeRequest, answered with the RuntimeInfo of the runtime it names (client.RuntimeInfo).
+func (s *Service) PluginInfo(ctx context.Context, r *introspectionapi.PluginInfoRequest) (*introspectionapi.PluginInfoResponse, error) {
+	for _, p := range s.plugins() {
+		if p.Type != r.Type || p.ID != r.ID {
+			continue
+		}
+		resp := &introspectionapi.PluginInfoResponse{Plugin: p}
+		if r.Options == nil {
+			return resp, nil
+		}
+		if r.Type != TypeRuntime || r.ID != TaskID {
+			return nil, services.ToGRPC(fmt.Errorf("plugin %s.%s gives no information for options: %w", r.Type, r.ID, errdefs.ErrNotImplemented))
+		}
+		extra, err := s.runtimeInfo(r.Options)
+		resp.Extra = extra
+		return resp, services.ToGRPC(err)
+	}
+	return nil, services.ToGRPC(fmt.Errorf("plugin %s.%s: %w", r.Type, r.ID, errdefs.ErrNotFound))
+}
+
+// runtimeInfo describes the runtime a RuntimeRequest names; none is the default runtime.
+func (s *Service) runtimeInfo(opts *anypb.Any) (*anypb.Any, error) {
+	var req apitypes.RuntimeRequest
+	if err := typeurl.UnmarshalTo(opts, &req); err != nil {
+		return nil, fmt.Errorf("plugin options are not a %s: %v: %w", proto.MessageName(&req), err, errdefs.ErrInvalidArgument)
+	}
+	name, err := s.Resolver.Resolve(req.RuntimePath)
+	if err != nil {
+		return nil, fmt.Errorf("failed to describe runtime %q: %w", req.RuntimePath, err)
+	}
+	f, bin, err := s.Resolver.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("failed to describe runtime %s: %w", name, err)
+	}
+	return typeurl.MarshalAnyToProto(&apitypes.RuntimeInfo{Name: name, Options: req.Options,
+		Annotations: map[string]string{api.ExportFamily: f.Name, api.ExportPath: bin.Path}})
 }
 
 // Server implements the introspection API.

@@ -62,6 +62,9 @@ func (s *Service) Create(ctx context.Context, r *leasesapi.CreateRequest) (*leas
 	if err := validateLeaseID(id); err != nil {
 		return nil, services.ToGRPC(err)
 	}
+	if err := services.CleanLabels(r.Labels); err != nil {
+		return nil, services.ToGRPC(fmt.Errorf("failed to create lease %s: %w", id, err))
+	}
 	l := &leasesapi.Lease{ID: id, CreatedAt: timestamppb.Now(), Labels: r.Labels}
 	b, _ := proto.Marshal(l)
 	if err := s.Store.Put(ns, store.Leases, id, b, true); err != nil {
@@ -81,27 +84,6 @@ func (s *Service) Delete(ctx context.Context, r *leasesapi.DeleteRequest) (*empt
 	}
 	_ = s.Store.Delete(ns, resources, r.ID)
 	return &emptypb.Empty{}, nil
-}
-
-// List implements the leases API; filters are not supported.
-func (s *Service) List(ctx context.Context, r *leasesapi.ListRequest) (*leasesapi.ListResponse, error) {
-	ns, err := services.Namespace(ctx)
-	if err != nil {
-		return nil, services.ToGRPC(err)
-	}
-	if len(r.Filters) > 0 {
-		return nil, services.ToGRPC(fmt.Errorf("lease filters are not supported: %w", errdefs.ErrNotImplemented))
-	}
-	resp := &leasesapi.ListResponse{}
-	err = s.Store.List(ns, store.Leases, func(_ string, v []byte) error {
-		var l leasesapi.Lease
-		if err := proto.Unmarshal(v, &l); err != nil {
-			return err
-		}
-		resp.Leases = append(resp.Leases, &l)
-		return nil
-	})
-	return resp, services.ToGRPC(err)
 }
 
 // AddResource implements the leases API.

@@ -22,12 +22,20 @@ func (s *Store) CreateNamespace(ns string, labels map[string]string) error {
 	})
 }
 
-// SetNamespaceLabels replaces the labels of ns; NotFound if it does not exist.
-func (s *Store) SetNamespaceLabels(ns string, labels map[string]string) error {
+// EditNamespaceLabels lets edit change the labels of ns, creating ns if it does not exist, as
+// containerd does when it sets a namespace label. Nothing is stored if edit fails.
+func (s *Store) EditNamespaceLabels(ns string, edit func(labels map[string]string) error) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(ns))
-		if b == nil {
-			return fmt.Errorf("namespace %q: %w", ns, errdefs.ErrNotFound)
+		b, err := tx.CreateBucketIfNotExists([]byte(ns))
+		if err != nil {
+			return err
+		}
+		labels, err := getLabels(b)
+		if err != nil {
+			return err
+		}
+		if err := edit(labels); err != nil {
+			return err
 		}
 		return putLabels(b, labels)
 	})
@@ -41,18 +49,27 @@ func putLabels(b *bolt.Bucket, labels map[string]string) error {
 	return b.Put([]byte(labelsKey), v)
 }
 
-// NamespaceLabels returns the labels of ns; NotFound if it does not exist.
+func getLabels(b *bolt.Bucket) (map[string]string, error) {
+	labels := map[string]string{}
+	if v := b.Get([]byte(labelsKey)); v != nil {
+		if err := json.Unmarshal(v, &labels); err != nil {
+			return nil, fmt.Errorf("failed to read namespace labels: %w", err)
+		}
+	}
+	return labels, nil
+}
+
+// NamespaceLabels returns the labels of ns: none if it does not exist, as in containerd.
 func (s *Store) NamespaceLabels(ns string) (map[string]string, error) {
 	labels := map[string]string{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(ns))
 		if b == nil {
-			return fmt.Errorf("namespace %q: %w", ns, errdefs.ErrNotFound)
+			return nil
 		}
-		if v := b.Get([]byte(labelsKey)); v != nil {
-			return json.Unmarshal(v, &labels)
-		}
-		return nil
+		var err error
+		labels, err = getLabels(b)
+		return err
 	})
 	return labels, err
 }

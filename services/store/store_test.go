@@ -127,8 +127,20 @@ func TestNamespaces(t *testing.T) {
 	if got, err := s.NamespaceLabels("ns"); err != nil || !reflect.DeepEqual(got, labels) {
 		t.Fatalf("NamespaceLabels = %v, %v", got, err)
 	}
-	if err := s.SetNamespaceLabels("nope", labels); !errors.Is(err, errdefs.ErrNotFound) {
-		t.Fatalf("SetNamespaceLabels on missing: %v, want NotFound", err)
+	if got, err := s.NamespaceLabels("nope"); err != nil || len(got) != 0 {
+		t.Fatalf("NamespaceLabels of a missing namespace = %v, %v; want none", got, err)
+	}
+	failed := errors.New("edit failed")
+	if err := s.EditNamespaceLabels("ns", func(l map[string]string) error { l["k"] = "changed"; return failed }); err != failed {
+		t.Fatalf("EditNamespaceLabels = %v, want the edit's error", err)
+	}
+	if err := s.EditNamespaceLabels("new", func(l map[string]string) error { l["a"] = "b"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for ns, want := range map[string]map[string]string{"ns": labels, "new": {"a": "b"}} {
+		if got, err := s.NamespaceLabels(ns); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("NamespaceLabels(%s) = %v, %v; want %v", ns, got, err, want)
+		}
 	}
 	if err := s.Put("ns", Leases, "l1", []byte("x"), true); err != nil {
 		t.Fatal(err)
@@ -145,8 +157,8 @@ func TestNamespaces(t *testing.T) {
 	if err := s.DeleteNamespace("ns"); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("DeleteNamespace missing: %v, want NotFound", err)
 	}
-	if nss, err := s.Namespaces(); err != nil || len(nss) != 0 {
-		t.Fatalf("Namespaces = %v, %v; want none", nss, err)
+	if nss, err := s.Namespaces(); err != nil || !reflect.DeepEqual(nss, []string{"new"}) {
+		t.Fatalf("Namespaces = %v, %v; want [new]", nss, err)
 	}
 }
 

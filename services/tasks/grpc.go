@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
-	"github.com/containerd/containerd/api/types"
 	apitask "github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -137,6 +135,16 @@ func (s *Service) Kill(ctx context.Context, r *tasksapi.KillRequest) (*emptypb.E
 	return &emptypb.Empty{}, services.ToGRPC(s.kill(ctx, t, runtime.KillOpts{Signal: r.Signal, All: r.All, ExecID: r.ExecID}))
 }
 
+// Checkpoint implements the tasks API. No runtime family checkpoints yet, so it refuses, naming the
+// task's runtime.
+func (s *Service) Checkpoint(ctx context.Context, r *tasksapi.CheckpointTaskRequest) (*tasksapi.CheckpointTaskResponse, error) {
+	t, err := s.lookup(ctx, r.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	return nil, services.ToGRPC(fmt.Errorf("failed to checkpoint task %s: runtime %s cannot checkpoint: %w", r.ContainerID, t.rt.Runtime.Name, errdefs.ErrNotImplemented))
+}
+
 // Exec implements the tasks API through the family's exec operation.
 func (s *Service) Exec(ctx context.Context, r *tasksapi.ExecProcessRequest) (*emptypb.Empty, error) {
 	t, err := s.lookup(ctx, r.ContainerID)
@@ -237,35 +245,4 @@ func (s *Service) Wait(ctx context.Context, r *tasksapi.WaitRequest) (*tasksapi.
 	}
 	rec := snapshot()
 	return &tasksapi.WaitResponse{ExitStatus: rec.ExitStatus, ExitedAt: timestamppb.New(rec.ExitedAt)}, nil
-}
-
-// Metrics implements the tasks API through the family's stats operation. Filters may be empty
-// (every task of the namespace) or id==ID, joined by ",".
-func (s *Service) Metrics(ctx context.Context, r *tasksapi.MetricsRequest) (*tasksapi.MetricsResponse, error) {
-	ns, err := services.Namespace(ctx)
-	if err != nil {
-		return nil, services.ToGRPC(err)
-	}
-	ids := map[string]bool{}
-	for _, f := range r.Filters {
-		for _, alt := range strings.Split(f, ",") {
-			id, ok := strings.CutPrefix(strings.ReplaceAll(alt, " ", ""), "id==")
-			if !ok {
-				return nil, services.ToGRPC(fmt.Errorf("metrics filter %q not supported: use id==ID: %w", alt, errdefs.ErrInvalidArgument))
-			}
-			ids[strings.Trim(id, `"`)] = true
-		}
-	}
-	resp := &tasksapi.MetricsResponse{}
-	for _, t := range s.list(ns) {
-		if len(ids) > 0 && !ids[t.rt.ID] {
-			continue
-		}
-		data, err := t.ops.Stats(ctx, t.rt)
-		if err != nil {
-			return nil, services.ToGRPC(fmt.Errorf("failed to get metrics of task %s: %w", t.rt.ID, err))
-		}
-		resp.Metrics = append(resp.Metrics, &types.Metric{Timestamp: timestamppb.Now(), ID: t.rt.ID, Data: data})
-	}
-	return resp, nil
 }

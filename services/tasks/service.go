@@ -77,6 +77,9 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 	if err := proto.Unmarshal(b, &c); err != nil {
 		return nil, err
 	}
+	if r.Checkpoint != nil {
+		return nil, fmt.Errorf("failed to create task %s: runtime %s cannot restore a checkpoint: %w", id, c.Runtime.GetName(), errdefs.ErrNotImplemented)
+	}
 	f, bin, err := s.resolver.Lookup(c.Runtime.GetName())
 	if err != nil {
 		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
@@ -221,8 +224,14 @@ func (s *Service) start(ctx context.Context, t *task) error {
 	return nil
 }
 
+// maxSignal is the highest signal number Linux has (SIGRTMAX).
+const maxSignal = 64
+
 // kill signals the task's init, one of its execs, or all its processes.
 func (s *Service) kill(ctx context.Context, t *task, o runtime.KillOpts) error {
+	if o.Signal > maxSignal {
+		return fmt.Errorf("failed to kill task %s: signal %d is out of range, at most %d: %w", t.rt.ID, o.Signal, maxSignal, errdefs.ErrInvalidArgument)
+	}
 	if o.ExecID != "" {
 		p, err := t.exec(o.ExecID)
 		if err != nil {
