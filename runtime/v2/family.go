@@ -34,10 +34,11 @@ func (r *Runtime) Family(name string, detect func(string) bool, launch Launch) *
 // ShimV2 is the shim v2 family: io.containerd.<rt>.<ver> names, each run by the resolved
 // containerd-shim-<rt>-<ver> binary with the options the request carries.
 // A container log is written by corral-shim as the shim's binary:// logger, which relays the output to
-// the client's FIFOs too.
+// the client's FIFOs too. containerd's shims give such a logger no terminal and the container no stdin,
+// so a container with either keeps no log on this family.
 func (r *Runtime) ShimV2() *Family {
 	return r.Family("shim v2", IsV2Name, func(o runtime.CreateOpts) (runtime.CreateOpts, error) {
-		if o.Log == nil || o.Terminal {
+		if o.Log == nil || o.Terminal || o.Stdin != "" {
 			o.Log = nil
 			return o, nil
 		}

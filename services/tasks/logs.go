@@ -20,8 +20,8 @@ type Dirs struct {
 	Bundles, Logs string
 }
 
-// logFile returns the log the task of container c keeps, as its api.LabelLog labels ask over the
-// config's defaults, and records its path and format in the container's labels; nil if it keeps none.
+// logFile returns the log the task of container c asks for with its api.LabelLog labels, over the
+// config's defaults; nil if it asks for none.
 func (s *Service) logFile(ns string, c *containersapi.Container) (*keeper.LogFile, error) {
 	format := c.Labels[api.LabelLog]
 	if format == "" {
@@ -43,17 +43,36 @@ func (s *Service) logFile(ns string, c *containersapi.Container) (*keeper.LogFil
 	if err := l.Validate(); err != nil {
 		return nil, fmt.Errorf("container log: %w", err)
 	}
-	if c.Labels[api.LabelLogPath] != l.Path || c.Labels[api.LabelLogFormat] != l.Format {
-		c.Labels[api.LabelLogPath], c.Labels[api.LabelLogFormat] = l.Path, l.Format
-		b, err := proto.Marshal(c)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.store.Put(ns, store.Containers, c.ID, b, false); err != nil {
-			return nil, err
+	return &l, nil
+}
+
+// recordLog records the path and format of the log l in the labels of container c once its task is
+// created, if the family keeps it (the log file exists then), and removes them if not.
+func (s *Service) recordLog(ns string, c *containersapi.Container, l *keeper.LogFile) error {
+	path, format := "", ""
+	if l != nil {
+		if _, err := os.Stat(l.Path); err == nil {
+			path, format = l.Path, l.Format
 		}
 	}
-	return &l, nil
+	if c.Labels[api.LabelLogPath] == path && c.Labels[api.LabelLogFormat] == format {
+		return nil
+	}
+	if c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	for k, v := range map[string]string{api.LabelLogPath: path, api.LabelLogFormat: format} {
+		if v == "" {
+			delete(c.Labels, k)
+		} else {
+			c.Labels[k] = v
+		}
+	}
+	b, err := proto.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return s.store.Put(ns, store.Containers, c.ID, b, false)
 }
 
 // removeLogs removes the log files of container ns/id.

@@ -121,6 +121,9 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 	if err != nil {
 		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
 	}
+	if err := s.recordLog(ns, &c, logFile); err != nil {
+		log.G(ctx).WithError(err).WithField("id", id).Warn("failed to record the container's log in its labels")
+	}
 	t.rec.Pid = pid
 	if err := s.store.Put(ns, store.Tasks, id, t.rec.marshal(), true); err != nil {
 		_ = f.Ops.Delete(ctx, t.rt)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/containerd/console"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
@@ -133,14 +134,25 @@ func (c *Client) follow(ctx context.Context, id, execID string, f *cio.FIFOs, s 
 			if e.err != nil {
 				return 0, e.err
 			}
+			// The process has exited: read its output to the end. An attached client does not own
+			// the FIFOs, and a writer that outlives the process (a shim v2's logger relays until the
+			// task is deleted) may keep them open: it stops once no output came for attachQuiet.
+			quiet := make(<-chan struct{})
+			if attach {
+				quiet = f.Quiet(attachQuiet)
+			}
 			select {
 			case <-f.Done():
+			case <-quiet:
 			case <-c.lost(ctx):
 			}
 			return e.resp.ExitStatus, nil
 		}
 	}
 }
+
+// attachQuiet is how long an attached client goes on reading after the exit while output still comes.
+const attachQuiet = 500 * time.Millisecond
 
 // resize sends the size of the terminal con, if not nil, to the process's terminal. It fails quietly:
 // the process may have exited.

@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/containerd/fifo"
 )
@@ -71,6 +73,7 @@ type FIFOs struct {
 	stdin          io.WriteCloser
 	stdout, stderr io.ReadCloser
 	done           chan struct{} // closed when the copied output FIFOs have reached EOF
+	last           atomic.Int64  // when output was last read, in Unix nanoseconds
 }
 
 // Open makes the FIFOs of p and opens corral's ends as containerd's cio does, without waiting for
@@ -159,10 +162,46 @@ func (f *FIFOs) copyOut(stdout, stderr io.Writer) {
 	}{{stdout, f.stdout}, {stderr, f.stderr}} {
 		if c.w != nil && c.r != nil {
 			wg.Add(1)
-			go func() { io.Copy(c.w, c.r); wg.Done() }()
+			go func() { io.Copy(c.w, activity{c.r, &f.last}); wg.Done() }()
 		}
 	}
 	go func() { wg.Wait(); close(f.done) }()
+}
+
+// activity is a reader that records when it last read anything.
+type activity struct {
+	r    io.Reader
+	last *atomic.Int64
+}
+
+func (a activity) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// Quiet is closed once the output has ended, or nothing has been read from it for d, counted from
+// the call at the earliest.
+func (f *FIFOs) Quiet(d time.Duration) <-chan struct{} {
+	quiet := make(chan struct{})
+	from := time.Now().UnixNano()
+	go func() {
+		defer close(quiet)
+		for {
+			since := time.Since(time.Unix(0, max(from, f.last.Load())))
+			if since >= d {
+				return
+			}
+			select {
+			case <-f.done:
+				return
+			case <-time.After(d - since):
+			}
+		}
+	}()
+	return quiet
 }
 
 // CopyStdin copies in to the stdin FIFO, if there is one, in the background; at in's EOF it closes

@@ -187,3 +187,26 @@ func TestRemove(t *testing.T) {
 	}
 	Remove(Paths{}) // nothing to do
 }
+
+func TestQuiet(t *testing.T) {
+	r, w := io.Pipe()
+	f := &FIFOs{stdout: io.NopCloser(r)}
+	f.copyOut(io.Discard, nil)
+	quiet := f.Quiet(time.Second)
+	for range 5 { // output keeps coming: not quiet
+		time.Sleep(100 * time.Millisecond)
+		w.Write([]byte("x"))
+		select {
+		case <-quiet:
+			t.Fatal("quiet while output still came")
+		default:
+		}
+	}
+	select {
+	case <-quiet:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not quiet 5 s after the output stopped")
+	}
+	w.Close()
+	<-f.Done()
+}
