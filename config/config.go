@@ -34,8 +34,6 @@ type Config struct {
 	LogLevel string `toml:"log_level"`
 	// GRPC configures the client API listener.
 	GRPC GRPC `toml:"grpc"`
-	// TTRPC configures the listener shim v2 binaries publish their events to.
-	TTRPC TTRPC `toml:"ttrpc"`
 	// Timeouts bounds every call corrald makes to a runtime or keeper.
 	Timeouts Timeouts `toml:"timeouts"`
 	// Log sets the defaults of the log files of containers that run detached.
@@ -48,21 +46,6 @@ type Config struct {
 type GRPC struct {
 	// Address is the unix socket path. Default <state>/corrald.sock.
 	Address string `toml:"address"`
-}
-
-// TTRPC configures the events endpoint for shim v2 binaries.
-type TTRPC struct {
-	// Address is the unix socket path passed to shims as TTRPC_ADDRESS. Empty means the gRPC
-	// address plus ".ttrpc", as containerd does.
-	Address string `toml:"address"`
-}
-
-// TTRPCAddress is the events socket for shim v2 binaries.
-func (c *Config) TTRPCAddress() string {
-	if c.TTRPC.Address != "" {
-		return c.TTRPC.Address
-	}
-	return c.GRPC.Address + ".ttrpc"
 }
 
 // Runtime is one [runtimes.NAME] table.
@@ -175,7 +158,7 @@ func (c *Config) Validate() error {
 	if c.Version != 1 {
 		return fmt.Errorf("unsupported config version %d (accepted: 1): %w", c.Version, errdefs.ErrInvalidArgument)
 	}
-	for k, v := range map[string]string{"root": c.Root, "state": c.State, "grpc.address": c.GRPC.Address, "ttrpc.address": c.TTRPCAddress()} {
+	for k, v := range map[string]string{"root": c.Root, "state": c.State, "grpc.address": c.GRPC.Address} {
 		if !strings.HasPrefix(v, "/") {
 			return fmt.Errorf("%s must be an absolute path, got %q: %w", k, v, errdefs.ErrInvalidArgument)
 		}

@@ -21,11 +21,6 @@ log_level = "info"
 # Unix socket serving containerd's gRPC API (mode 0660, its directory 0711).
 address = "/run/corral/corrald.sock"
 
-[ttrpc]
-# Unix socket where shim v2 binaries publish events (passed to them as TTRPC_ADDRESS).
-# Empty means the gRPC address plus ".ttrpc".
-address = ""
-
 [timeouts]
 # Keeper start-up plus "<runtime> create".
 runtime_create = "1m0s"

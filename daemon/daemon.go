@@ -20,11 +20,9 @@ import (
 	leasesapi "github.com/containerd/containerd/api/services/leases/v1"
 	namespacesapi "github.com/containerd/containerd/api/services/namespaces/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
-	eventsttrpc "github.com/containerd/containerd/api/services/ttrpc/events/v1"
 	versionapi "github.com/containerd/containerd/api/services/version/v1"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
-	"github.com/containerd/ttrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -51,7 +49,6 @@ type Daemon struct {
 	cfg   *config.Config
 	store *store.Store
 	grpc  *grpc.Server
-	ttrpc *ttrpc.Server
 }
 
 // New prepares corrald from cfg: directories, metadata, runtime families, services, and restores the
@@ -78,7 +75,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	}
 	shimv2 := v2.New(v2.Opts{
 		GRPCAddress:    cfg.GRPC.Address,
-		TTRPCAddress:   cfg.TTRPCAddress(),
+		EventsDir:      filepath.Join(cfg.State, "e"),
 		Self:           self(),
 		SocketDir:      filepath.Join(cfg.State, "s"),
 		Logger:         shimBin,
@@ -93,22 +90,6 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	if _, err := resolver.Resolve(""); err != nil {
 		return nil, fmt.Errorf("invalid default_runtime: %w", err)
 	}
-	// The events endpoint must be up before restore reconnects shims that may publish.
-	tsrv, err := ttrpc.NewServer()
-	if err != nil {
-		return nil, err
-	}
-	eventsttrpc.RegisterTTRPCEventsService(tsrv, shimv2)
-	tln, err := listen(cfg.TTRPCAddress(), 0o600)
-	if err != nil {
-		return nil, err
-	}
-	go func() { _ = tsrv.Serve(context.WithoutCancel(ctx), tln) }()
-	defer func() {
-		if retErr != nil {
-			tsrv.Close()
-		}
-	}()
 	ts := tasks.New(st, resolver, ex, tasks.Dirs{Bundles: filepath.Join(cfg.Root, "bundles"), Logs: filepath.Join(cfg.Root, "logs")},
 		cfg.Log, cfg.Timeouts.RuntimeCall.Duration)
 	if err := ts.Restore(ctx); err != nil {
@@ -127,7 +108,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, Families: registry.Families(),
 		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid)})
 	healthpb.RegisterHealthServer(srv, health.NewServer())
-	return &Daemon{cfg: cfg, store: st, grpc: srv, ttrpc: tsrv}, nil
+	return &Daemon{cfg: cfg, store: st, grpc: srv}, nil
 }
 
 // families builds the registry in the seed's detect order: lcr, shim v2, shim v1, all three on the
@@ -187,7 +168,6 @@ func findShim(configured string) (string, error) {
 // Serve listens on the configured socket and serves until ctx is done.
 func (d *Daemon) Serve(ctx context.Context) error {
 	defer d.store.Close()
-	defer d.ttrpc.Close()
 	ln, err := listen(d.cfg.GRPC.Address, 0o660)
 	if err != nil {
 		return err

@@ -101,8 +101,8 @@ func startDaemon(t *testing.T, extra string) *daemon {
 		t.Fatal(err)
 	}
 	d := &daemon{t: t, dir: dir, config: filepath.Join(dir, "config.toml")}
-	cfg := fmt.Sprintf("root = %q\nstate = %q\n%s\n[grpc]\naddress = %q\n[ttrpc]\naddress = %q\n%s",
-		d.Root(), d.State(), extra, d.Address(), filepath.Join(dir, "ttrpc.sock"), baseConfig)
+	cfg := fmt.Sprintf("root = %q\nstate = %q\n%s\n[grpc]\naddress = %q\n%s",
+		d.Root(), d.State(), extra, d.Address(), baseConfig)
 	if err := os.WriteFile(d.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

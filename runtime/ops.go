@@ -81,10 +81,14 @@ type State string
 // The task states, matching containerd's.
 const (
 	Created State = "created"
-	Running State = "running"
-	Paused  State = "paused"
-	Stopped State = "stopped"
-	Unknown State = "unknown"
+	// Creating and Deleting are the intents corrald records before it creates or deletes a task,
+	// so that a crash in between is finished or rolled back at restore.
+	Creating State = "creating"
+	Deleting State = "deleting"
+	Running  State = "running"
+	Paused   State = "paused"
+	Stopped  State = "stopped"
+	Unknown  State = "unknown"
 )
 
 // Status is a task's state as the runtime sees it.

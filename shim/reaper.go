@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"sync"
+	"time"
 
 	runc "github.com/containerd/go-runc"
 	"golang.org/x/sys/unix"
@@ -75,10 +76,20 @@ func (r *reaper) waitPid(pid int) chan runc.Exit {
 	return r.subscribeLocked(pid)
 }
 
-// Start starts c and subscribes to its exit before the reap loop can see it.
+// killGrace is how long a runtime invocation's output is read after it was killed at its deadline,
+// or exited, while a process it started still holds the pipes.
+const killGrace = time.Second
+
+// Start starts c and subscribes to its exit before the reap loop can see it. A command in a process
+// group of its own (every runtime invocation) is killed as a group when its context ends, and its
+// pipes are not waited on for more than killGrace after it is gone.
 func (r *reaper) Start(c *exec.Cmd) (chan runc.Exit, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if c.SysProcAttr != nil && (c.SysProcAttr.Setpgid || c.SysProcAttr.Setsid) {
+		c.Cancel = func() error { return unix.Kill(-c.Process.Pid, unix.SIGKILL) }
+	}
+	c.WaitDelay = killGrace
 	if err := c.Start(); err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func (r *Runtime) startInput(t runtime.Task, opts *anypb.Any) ([]byte, error) {
 	p := &bootapi.BootstrapParams{
 		InstanceID:             t.ID,
 		Namespace:              t.Namespace,
-		ContainerdTtrpcAddress: r.ttrpcAddress,
+		ContainerdTtrpcAddress: r.eventsPath(t),
 		ContainerdGrpcAddress:  r.grpcAddress,
 		ContainerdBinary:       r.self,
 	}

@@ -114,7 +114,7 @@ func TestStartInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := New(Opts{GRPCAddress: "/run/c.sock", TTRPCAddress: "/run/c.sock.ttrpc", Self: "/usr/bin/corrald"})
+	r := New(Opts{GRPCAddress: "/run/c.sock", EventsDir: "/run/e", Self: "/usr/bin/corrald"})
 	for _, tc := range []struct {
 		name, binary string
 		opts         *anypb.Any
@@ -150,7 +150,7 @@ func TestStartInput(t *testing.T) {
 				t.Fatal(err)
 			}
 			if p.InstanceID != "c1" || p.Namespace != "ns1" || p.ContainerdGrpcAddress != "/run/c.sock" ||
-				p.ContainerdTtrpcAddress != "/run/c.sock.ttrpc" || p.ContainerdBinary != "/usr/bin/corrald" || p.SocketDir != nil {
+				p.ContainerdTtrpcAddress != r.eventsPath(task) || p.ContainerdBinary != "/usr/bin/corrald" || p.SocketDir != nil {
 				t.Errorf("params = %v", &p)
 			}
 			var o options.Options

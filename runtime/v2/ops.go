@@ -34,7 +34,14 @@ func (r *Runtime) create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeouts.create+r.timeouts.call)
 	defer cancel()
-	r.clearNote(key(o.Task) + "/")
+	if err := r.listenEvents(o.Task); err != nil {
+		return 0, err
+	}
+	defer func() {
+		if retErr != nil {
+			r.forget(o.Task)
+		}
+	}()
 	s, err := r.startShim(ctx, o.Task, o.Options)
 	if err != nil {
 		return 0, err
@@ -85,6 +92,10 @@ func (r *Runtime) reconnect(ctx context.Context, t runtime.Task) (*shim, error) 
 		s.close()
 		return nil, fmt.Errorf("shim of task %s does not answer: %w", t.ID, err)
 	}
+	if err := r.listenEvents(t); err != nil {
+		s.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -116,8 +127,8 @@ func (r *Runtime) Kill(ctx context.Context, t runtime.Task, o runtime.KillOpts) 
 	})
 }
 
-// Wait returns the process's exit from the shim's Wait or its /tasks/exit event, whichever comes
-// first. If the shim of the init dies, its delete subcommand gives the exit.
+// Wait returns the process's exit from the shim's Wait. If the shim of the init dies, its delete
+// subcommand gives the exit. An exit is never taken from an event.
 func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runtime.Exit, error) {
 	s, err := r.get(ctx, t)
 	if err != nil {
@@ -135,7 +146,6 @@ func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runt
 		resp, err := rpc[task.WaitResponse](ctx, s.task, "Wait", &task.WaitRequest{ID: t.ID, ExecID: execID}) // no deadline: it lasts as long as the process
 		waited <- result{resp, err}
 	}()
-	n := r.note(key(t) + "/" + execID)
 	select {
 	case res := <-waited:
 		if res.err == nil {
@@ -144,18 +154,11 @@ func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runt
 		if errors.Is(res.err, errdefs.ErrNotFound) || ctx.Err() != nil {
 			return runtime.Exit{}, res.err
 		}
-	case <-n.done:
-		return n.exit, nil
 	case <-s.closed:
 	case <-ctx.Done():
 		return runtime.Exit{}, ctx.Err()
 	}
 	// The connection dropped: the shim is gone.
-	select {
-	case <-n.done:
-		return n.exit, nil
-	default:
-	}
 	r.forget(t)
 	if execID != "" {
 		return runtime.Exit{}, fmt.Errorf("shim of task %s died while exec %s ran", t.ID, execID)
@@ -170,7 +173,12 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	if err != nil {
 		r.forget(t)
 		if _, statErr := os.Stat(filepath.Join(t.Bundle, addressFile)); statErr != nil {
-			return nil // never started a shim, or already cleaned up
+			// No shim was started, or a crash interrupted its start before its address was saved:
+			// take down whatever shim runs in the bundle.
+			if len(shimPids(t)) == 0 {
+				return nil
+			}
+			return r.abandon(ctx, t, nil)
 		}
 		if _, err := r.cleanup(ctx, t); err != nil {
 			return err
@@ -270,7 +278,6 @@ func (r *Runtime) Exec(ctx context.Context, o runtime.ExecOpts) error {
 	if err != nil {
 		return err
 	}
-	r.clearNote(key(o.Task) + "/" + o.ExecID) // an exit event of an earlier exec with this id
 	return r.call(ctx, o.Task, func(ctx context.Context, c *taskClient) error {
 		return c.call(ctx, "Exec", &task.ExecProcessRequest{ID: o.ID, ExecID: o.ExecID, Terminal: o.Terminal,
 			Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Spec: &anypb.Any{TypeUrl: processTypeURL, Value: b}}, nil)
@@ -279,7 +286,6 @@ func (r *Runtime) Exec(ctx context.Context, o runtime.ExecOpts) error {
 
 // DeleteExec deletes an exited exec in the shim.
 func (r *Runtime) DeleteExec(ctx context.Context, t runtime.Task, execID string) error {
-	r.clearNote(key(t) + "/" + execID)
 	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
 		_, err := rpc[task.DeleteResponse](ctx, c, "Delete", &task.DeleteRequest{ID: t.ID, ExecID: execID})
 		return err

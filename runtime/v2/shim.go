@@ -92,7 +92,7 @@ func (r *Runtime) command(ctx context.Context, t runtime.Task, action string, ex
 	args = append(append(args, extra...), action)
 	cmd := exec.CommandContext(ctx, t.Runtime.Path, append(t.Runtime.Args, args...)...)
 	cmd.Dir = t.Bundle
-	cmd.Env = append(os.Environ(), "TTRPC_ADDRESS="+r.ttrpcAddress, "GRPC_ADDRESS="+r.grpcAddress,
+	cmd.Env = append(os.Environ(), "TTRPC_ADDRESS="+r.eventsPath(t), "GRPC_ADDRESS="+r.grpcAddress,
 		"NAMESPACE="+t.Namespace, "MAX_SHIM_VERSION=2", "GOMAXPROCS=2", keeper.EnvSocketDir+"="+r.socketDir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return cmd

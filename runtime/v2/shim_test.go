@@ -2,15 +2,20 @@ package v2
 
 import (
 	"context"
+	"net"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/containerd/containerd/api/events"
 	eventsttrpc "github.com/containerd/containerd/api/services/ttrpc/events/v1"
 	"github.com/containerd/containerd/api/types"
+	"github.com/containerd/ttrpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/corral-dev/corral/runtime"
 )
 
 func TestNameOf(t *testing.T) {
@@ -52,35 +57,45 @@ func envelope(t *testing.T, topic string, ev proto.Message) *eventsttrpc.Forward
 		Event: &anypb.Any{TypeUrl: string(proto.MessageName(ev)), Value: b}}}
 }
 
+// TestForward: a shim's events endpoint passes on the topics the tasks service does not publish
+// itself, for its own task only; events about other tasks and exits are dropped, and nothing is kept.
 func TestForward(t *testing.T) {
 	var published []string
-	r := New(Opts{Publish: func(_ context.Context, env *types.Envelope) { published = append(published, env.Topic) }})
+	r := New(Opts{EventsDir: t.TempDir(), Publish: func(_ context.Context, env *types.Envelope) {
+		published = append(published, env.Namespace+" "+env.Topic)
+	}})
+	task := runtime.Task{Namespace: "ns", ID: "c1"}
+	if err := r.listenEvents(task); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("unix", r.eventsPath(task))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := ttrpc.NewClient(conn)
+	defer client.Close()
+	ec := eventsttrpc.NewTTRPCEventsClient(client)
+	other := envelope(t, "/tasks/oom", &events.TaskOOM{ContainerID: "c1"})
+	other.Envelope.Namespace = "other"
 	ctx := context.Background()
 	for _, req := range []*eventsttrpc.ForwardRequest{
 		envelope(t, "/tasks/exit", &events.TaskExit{ContainerID: "c1", ID: "c1", Pid: 7, ExitStatus: 3}),
-		envelope(t, "/tasks/exit", &events.TaskExit{ContainerID: "c1", ID: "e1", Pid: 8, ExitStatus: 4}),
 		envelope(t, "/tasks/oom", &events.TaskOOM{ContainerID: "c1"}),
+		envelope(t, "/tasks/oom", &events.TaskOOM{ContainerID: "c2"}),
+		other,
 		envelope(t, "/tasks/start", &events.TaskStart{ContainerID: "c1"}),
 		{},
 	} {
-		if _, err := r.Forward(ctx, req); err != nil {
+		if _, err := ec.Forward(ctx, req); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for k, want := range map[string]uint32{"ns/c1/": 3, "ns/c1/e1": 4} {
-		n := r.note(k)
-		select {
-		case <-n.done:
-			if n.exit.Status != want {
-				t.Errorf("%s: status %d, want %d", k, n.exit.Status, want)
-			}
-		default:
-			t.Errorf("%s: exit not noted", k)
-		}
+	if len(published) != 1 || published[0] != "ns /tasks/oom" {
+		t.Errorf("published %v, want only the task's own /tasks/oom", published)
 	}
-	// The tasks service publishes lifecycle topics itself; only the others pass through.
-	if len(published) != 1 || published[0] != "/tasks/oom" {
-		t.Errorf("published %v, want only /tasks/oom", published)
+	r.forget(task)
+	if _, err := os.Stat(r.eventsPath(task)); !os.IsNotExist(err) {
+		t.Errorf("events socket left after forget: %v", err)
 	}
 }
 

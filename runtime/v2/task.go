@@ -2,6 +2,8 @@ package v2
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/containerd/ttrpc"
@@ -28,7 +30,13 @@ func (c *taskClient) call(ctx context.Context, method string, req, resp any) err
 	if resp == nil {
 		resp = &emptypb.Empty{}
 	}
-	return shimError(c.c.Call(ctx, c.service, method, req, resp))
+	deadline, bounded := ctx.Deadline()
+	limit := time.Until(deadline).Round(time.Millisecond)
+	err := c.c.Call(ctx, c.service, method, req, resp)
+	if err != nil && bounded && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the shim did not answer %s within %s: %w", method, limit, ctx.Err())
+	}
+	return shimError(err)
 }
 
 // rpc calls method and returns its typed answer.

@@ -22,17 +22,17 @@ import (
 // Runtime is the shim client shared by every family. Process lifecycle lives in shim.go, task calls in
 // ops.go, events in events.go, the families in family.go.
 type Runtime struct {
-	grpcAddress  string
-	ttrpcAddress string
-	self         string
-	socketDir    string
-	logger       string
-	timeouts     timeouts
-	publish      func(context.Context, *types.Envelope)
+	grpcAddress string
+	self        string
+	socketDir   string
+	eventsDir   string
+	logger      string
+	timeouts    timeouts
+	publish     func(context.Context, *types.Envelope)
 
-	mu    sync.Mutex
-	shims map[string]*shim     // by namespace/id
-	exits map[string]*exitNote // exits learned from events, by namespace/id/exec-id
+	mu        sync.Mutex
+	shims     map[string]*shim     // by namespace/id
+	endpoints map[string]*endpoint // the shims' events endpoints, by namespace/id
 }
 
 type timeouts struct {
@@ -43,8 +43,9 @@ type timeouts struct {
 type Opts struct {
 	// GRPCAddress is corrald's API socket, passed to shims as -address.
 	GRPCAddress string
-	// TTRPCAddress is the events socket, passed to shims as TTRPC_ADDRESS.
-	TTRPCAddress string
+	// EventsDir holds the shims' events sockets, one per task, each passed to its shim as
+	// TTRPC_ADDRESS.
+	EventsDir string
 	// Self is corrald's executable, passed as -publish-binary.
 	Self string
 	// SocketDir is where corral-shim creates its sockets (keeper.EnvSocketDir).
@@ -61,15 +62,15 @@ type Opts struct {
 // New returns the shim client.
 func New(o Opts) *Runtime {
 	return &Runtime{
-		grpcAddress:  o.GRPCAddress,
-		ttrpcAddress: o.TTRPCAddress,
-		self:         o.Self,
-		socketDir:    o.SocketDir,
-		logger:       o.Logger,
-		timeouts:     timeouts{create: o.CreateTimeout, call: o.CallTimeout, connect: o.ConnectTimeout, cleanup: o.CleanupTimeout},
-		publish:      o.Publish,
-		shims:        map[string]*shim{},
-		exits:        map[string]*exitNote{},
+		grpcAddress: o.GRPCAddress,
+		eventsDir:   o.EventsDir,
+		self:        o.Self,
+		socketDir:   o.SocketDir,
+		logger:      o.Logger,
+		timeouts:    timeouts{create: o.CreateTimeout, call: o.CallTimeout, connect: o.ConnectTimeout, cleanup: o.CleanupTimeout},
+		publish:     o.Publish,
+		shims:       map[string]*shim{},
+		endpoints:   map[string]*endpoint{},
 	}
 }
 
@@ -128,7 +129,7 @@ func (r *Runtime) get(ctx context.Context, t runtime.Task) (*shim, error) {
 	return s, nil
 }
 
-// forget drops the task's shim connection and exit notes.
+// forget drops the task's shim connection and events endpoint.
 func (r *Runtime) forget(t runtime.Task) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -136,11 +137,7 @@ func (r *Runtime) forget(t runtime.Task) {
 		s.close()
 		delete(r.shims, key(t))
 	}
-	for k := range r.exits {
-		if strings.HasPrefix(k, key(t)+"/") {
-			delete(r.exits, k)
-		}
-	}
+	r.closeEventsLocked(t)
 }
 
 // stdioCheck enforces the shims' all-or-none rule for non-terminal stdio.

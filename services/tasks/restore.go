@@ -20,6 +20,7 @@ func (s *Service) Restore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var unsettled []*task
 	for _, ns := range nss {
 		err := s.store.List(ns, store.Tasks, func(id string, v []byte) error {
 			var rec record
@@ -41,7 +42,10 @@ func (s *Service) Restore(ctx context.Context) error {
 			s.mu.Lock()
 			s.tasks[key(ns, id)] = t
 			s.mu.Unlock()
-			if rec.State != runtime.Stopped {
+			switch {
+			case rec.State == runtime.Creating, rec.Deleting:
+				unsettled = append(unsettled, t) // settled once the store's read is over
+			case rec.State != runtime.Stopped:
 				go s.watch(t)
 			}
 			log.G(ctx).WithField("id", id).WithField("namespace", ns).WithField("state", rec.State).Info("restored task")
@@ -49,6 +53,13 @@ func (s *Service) Restore(ctx context.Context) error {
 		})
 		if err != nil {
 			return err
+		}
+	}
+	for _, t := range unsettled {
+		if t.rec.State == runtime.Creating {
+			s.finishCreate(ctx, t)
+		} else {
+			s.finishDelete(ctx, t)
 		}
 	}
 	return nil

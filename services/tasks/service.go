@@ -89,7 +89,7 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
 	}
 	bundle := filepath.Join(s.dirs.Bundles, ns, id)
-	rec := record{Namespace: ns, ID: id, Runtime: bin.Name, Bundle: bundle, State: runtime.Created,
+	rec := record{Namespace: ns, ID: id, Runtime: bin.Name, Bundle: bundle, State: runtime.Creating,
 		Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal}
 	t := newTask(rec, f.Ops, runtime.Task{Namespace: ns, ID: id, Bundle: bundle, Runtime: bin})
 	t.op.Lock()
@@ -101,9 +101,18 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 	}
 	s.tasks[key(ns, id)] = t
 	s.mu.Unlock()
+	// The intent goes to disk before anything is made on the host: a crash from here on is finished
+	// or rolled back at restore, and no container can exist that no verb shows.
+	if err := s.store.Put(ns, store.Tasks, id, rec.marshal(), true); err != nil {
+		s.mu.Lock()
+		delete(s.tasks, key(ns, id))
+		s.mu.Unlock()
+		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
+	}
 	defer func() {
 		if retErr != nil {
 			_ = os.RemoveAll(bundle)
+			_ = s.store.Delete(ns, store.Tasks, id)
 			s.mu.Lock()
 			delete(s.tasks, key(ns, id))
 			s.mu.Unlock()
@@ -124,10 +133,13 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 	if err := s.recordLog(ns, &c, logFile); err != nil {
 		log.G(ctx).WithError(err).WithField("id", id).Warn("failed to record the container's log in its labels")
 	}
-	t.rec.Pid = pid
-	if err := s.store.Put(ns, store.Tasks, id, t.rec.marshal(), true); err != nil {
-		_ = f.Ops.Delete(ctx, t.rt)
-		return nil, err
+	t.mu.Lock()
+	t.rec.Pid, t.rec.State = pid, runtime.Created
+	rec = t.rec
+	t.mu.Unlock()
+	if err := s.store.Put(ns, store.Tasks, id, rec.marshal(), false); err != nil {
+		_ = f.Ops.Delete(context.WithoutCancel(ctx), t.rt)
+		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
 	}
 	go s.watch(t)
 	s.events.Publish(ctx, ns, "/tasks/create", &events.TaskCreate{ContainerID: id, Bundle: bundle,
@@ -288,7 +300,11 @@ func (s *Service) delete(ctx context.Context, t *task) (record, error) {
 			}
 		}
 	}
+	if err := s.markDeleting(t, true); err != nil {
+		return record{}, fmt.Errorf("failed to delete task %s: %w", t.rt.ID, err)
+	}
 	if err := t.ops.Delete(ctx, t.rt); err != nil {
+		_ = s.markDeleting(t, false)
 		return record{}, fmt.Errorf("failed to delete task %s: %w", t.rt.ID, err)
 	}
 	select { // Delete forced the task down: its exit arrives now.
@@ -306,6 +322,14 @@ func (s *Service) delete(ctx context.Context, t *task) (record, error) {
 	s.events.Publish(ctx, rec.Namespace, "/tasks/delete", &events.TaskDelete{ContainerID: rec.ID, ID: rec.ID, Pid: rec.Pid,
 		ExitStatus: rec.ExitStatus, ExitedAt: timestamppb.New(rec.ExitedAt)})
 	return rec, nil
+}
+
+// markDeleting records, durably, that the task's resources are being deleted, or no longer are.
+func (s *Service) markDeleting(t *task, deleting bool) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rec.Deleting = deleting
+	return s.store.Put(t.rec.Namespace, store.Tasks, t.rec.ID, t.rec.marshal(), false)
 }
 
 // DeleteStopped deletes the container's task if it has stopped, and the container's logs; it fails

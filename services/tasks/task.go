@@ -25,6 +25,9 @@ type record struct {
 	Terminal   bool          `json:"terminal,omitempty"`
 	ExitStatus uint32        `json:"exit_status,omitempty"`
 	ExitedAt   time.Time     `json:"exited_at,omitzero"`
+	// Deleting is the intent recorded before the task's resources are deleted: a crash in between
+	// is finished at restore.
+	Deleting bool `json:"deleting,omitempty"`
 }
 
 func (r *record) marshal() []byte {
