@@ -18,7 +18,9 @@ shim_path = ""
 log_level = "info"
 
 [grpc]
-# Unix socket serving containerd's gRPC API (mode 0660, its directory 0711).
+# Unix socket serving containerd's gRPC API, mode 0660. A missing directory is created with mode
+# 0711; an existing one keeps its mode. corrald locks "<address>.lock" while it serves, and refuses to
+# start while another corrald holds that lock or anything answers on the socket.
 address = "/run/corral/corrald.sock"
 
 [ttrpc]

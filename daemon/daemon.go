@@ -6,9 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,6 +47,7 @@ import (
 // Daemon is a running corrald.
 type Daemon struct {
 	cfg   *config.Config
+	lock  *os.File
 	store *store.Store
 	grpc  *grpc.Server
 	ttrpc *ttrpc.Server
@@ -57,6 +56,15 @@ type Daemon struct {
 // New prepares corrald from cfg: directories, metadata, runtime families, services, and restores the
 // tasks recorded by a previous run.
 func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
+	lock, err := lockSocket(cfg.GRPC.Address)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			lock.Close()
+		}
+	}()
 	for _, dir := range []string{cfg.Root, cfg.State} {
 		if err := os.MkdirAll(dir, 0o711); err != nil {
 			return nil, fmt.Errorf("failed to create %s: %w", dir, err)
@@ -127,7 +135,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, Families: registry.Families(),
 		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid)})
 	healthpb.RegisterHealthServer(srv, health.NewServer())
-	return &Daemon{cfg: cfg, store: st, grpc: srv, ttrpc: tsrv}, nil
+	return &Daemon{cfg: cfg, lock: lock, store: st, grpc: srv, ttrpc: tsrv}, nil
 }
 
 // families builds the registry in the seed's detect order: lcr, shim v2, shim v1, all three on the
@@ -186,6 +194,7 @@ func findShim(configured string) (string, error) {
 
 // Serve listens on the configured socket and serves until ctx is done.
 func (d *Daemon) Serve(ctx context.Context) error {
+	defer d.lock.Close()
 	defer d.store.Close()
 	defer d.ttrpc.Close()
 	ln, err := listen(d.cfg.GRPC.Address, 0o660)
@@ -209,26 +218,4 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		d.grpc.Stop()
 	}
 	return nil
-}
-
-// listen opens the unix socket with mode in a directory of mode 0711, replacing a stale one.
-func listen(path string, mode os.FileMode) (net.Listener, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o711); err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(filepath.Dir(path), 0o711); err != nil {
-		return nil, err
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("failed to remove stale socket %s: %w", path, err)
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("failed to listen on %s: %w", path, err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	return ln, nil
 }
