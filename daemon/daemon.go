@@ -51,6 +51,7 @@ type Daemon struct {
 	store *store.Store
 	grpc  *grpc.Server
 	ttrpc *ttrpc.Server
+	drain *drain
 }
 
 // New prepares corrald from cfg: directories, metadata, runtime families, services, and restores the
@@ -125,7 +126,8 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	uuid := make([]byte, 16)
 	_, _ = rand.Read(uuid)
 
-	srv := grpc.NewServer()
+	dr := newDrain()
+	srv := grpc.NewServer(grpc.UnaryInterceptor(dr.unary), grpc.StreamInterceptor(dr.stream))
 	containersapi.RegisterContainersServer(srv, &containers.Service{Store: st, Resolver: resolver, Events: ex, BeforeDelete: ts.DeleteStopped})
 	tasksapi.RegisterTasksServer(srv, ts)
 	eventsapi.RegisterEventsServer(srv, &events.Service{Exchange: ex})
@@ -135,7 +137,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, Families: registry.Families(),
 		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid)})
 	healthpb.RegisterHealthServer(srv, health.NewServer())
-	return &Daemon{cfg: cfg, lock: lock, store: st, grpc: srv, ttrpc: tsrv}, nil
+	return &Daemon{cfg: cfg, lock: lock, store: st, grpc: srv, ttrpc: tsrv, drain: dr}, nil
 }
 
 // families builds the registry in the seed's detect order: lcr, shim v2, shim v1, all three on the
@@ -212,6 +214,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	log.G(ctx).Info("corrald shutting down; containers keep running under their keepers and shims")
 	stopped := make(chan struct{})
 	go func() { d.grpc.GracefulStop(); close(stopped) }()
+	d.drain.stop() // waits in flight end now; GracefulStop refuses new calls
 	select {
 	case <-stopped:
 	case <-time.After(d.cfg.Timeouts.Shutdown.Duration):
