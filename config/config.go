@@ -3,6 +3,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -129,13 +130,17 @@ func Default() *Config {
 	}
 }
 
-// Load reads the file at path over the defaults. An empty path gives the defaults.
-func Load(path string) (*Config, error) {
+// DefaultPath is the file corrald reads when no --config is given, if it exists.
+const DefaultPath = "/etc/corral/config.toml"
+
+// Load reads the file at path over the defaults. If the file is optional, a missing one gives the
+// defaults.
+func Load(path string, optional bool) (*Config, error) {
 	c := Default()
-	if path == "" {
-		return c, c.Validate()
-	}
 	b, err := os.ReadFile(path)
+	if optional && errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to read config %s: %w", path, err)
 	}

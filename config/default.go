@@ -2,7 +2,9 @@ package config
 
 // DefaultTOML is the documented default configuration printed by `corrald config default`.
 // Loading it yields exactly Default().
-const DefaultTOML = `# corrald configuration. Every key is optional; the values shown are the defaults.
+const DefaultTOML = `# corrald configuration, read from /etc/corral/config.toml if it exists, or from --config.
+# Every key is optional; the values shown are the defaults. "corrald config dump" prints the
+# effective configuration.
 version = 1
 
 # Persistent data: the metadata db (meta.db) and bundles (bundles/<namespace>/<id>).
