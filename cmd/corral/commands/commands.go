@@ -14,9 +14,6 @@ import (
 	"github.com/corral-dev/corral/api"
 )
 
-// Version is the client version, set at build time with -ldflags "-X ...commands.Version=v1.2.3".
-var Version = "dev"
-
 // DefaultAddress is the corrald socket used when neither --address nor CORRAL_ADDRESS is set.
 const DefaultAddress = "/run/corral/corrald.sock"
 
