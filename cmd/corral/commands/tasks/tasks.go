@@ -12,11 +12,11 @@ import (
 
 // Command returns the tasks command group.
 func Command() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := commands.Group(&cobra.Command{
 		Use:     "tasks",
 		Aliases: []string{"t"},
 		Short:   "Manage tasks, the running processes of containers",
-	}
+	})
 	cmd.AddCommand(lsCommand(), startCommand(), killCommand(), deleteCommand(), psCommand(),
 		execCommand(), attachCommand(), pauseCommand(), resumeCommand())
 	return cmd
