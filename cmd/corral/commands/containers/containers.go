@@ -19,7 +19,7 @@ func Command() *cobra.Command {
 		Aliases: []string{"c"},
 		Short:   "Manage containers",
 	})
-	cmd.AddCommand(lsCommand(), infoCommand(), rmCommand())
+	cmd.AddCommand(lsCommand(), infoCommand(), RmCommand())
 	return cmd
 }
 

@@ -1,5 +1,5 @@
-// Package tasks holds the corral tasks commands: ls, start, kill, delete, ps, exec, attach, pause and
-// resume.
+// Package tasks holds the corral tasks commands: ls, start, kill, delete, ps, exec, attach, pause,
+// resume, wait and stop.
 package tasks
 
 import (
@@ -18,7 +18,7 @@ func Command() *cobra.Command {
 		Short:   "Manage tasks, the running processes of containers",
 	})
 	cmd.AddCommand(lsCommand(), startCommand(), killCommand(), deleteCommand(), psCommand(),
-		execCommand(), attachCommand(), pauseCommand(), resumeCommand())
+		execCommand(), attachCommand(), pauseCommand(), resumeCommand(), waitCommand(), stopCommand())
 	return cmd
 }
 
