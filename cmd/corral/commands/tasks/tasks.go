@@ -1,5 +1,5 @@
 // Package tasks holds the corral tasks commands: ls, start, kill, delete, ps, exec, attach, pause,
-// resume, wait and stop.
+// resume, wait, stop, update and stats.
 package tasks
 
 import (
@@ -18,7 +18,8 @@ func Command() *cobra.Command {
 		Short:   "Manage tasks, the running processes of containers",
 	})
 	cmd.AddCommand(lsCommand(), startCommand(), killCommand(), deleteCommand(), psCommand(),
-		execCommand(), attachCommand(), pauseCommand(), resumeCommand(), waitCommand(), stopCommand())
+		execCommand(), attachCommand(), pauseCommand(), resumeCommand(), waitCommand(), stopCommand(),
+		updateCommand(), statsCommand())
 	return cmd
 }
 
