@@ -72,7 +72,10 @@ func (c *Client) Remove(ctx context.Context, id string, force bool) error {
 		}
 	}
 	if _, err := c.Containers.Delete(ctx, &containersapi.DeleteContainerRequest{ID: id}); err != nil {
-		return fmt.Errorf("failed to remove container %s: %w", id, err)
+		if !force && errdefs.IsFailedPrecondition(err) {
+			return fmt.Errorf("%w (rm -f kills the task first)", err)
+		}
+		return err
 	}
 	cio.Remove(fifos)
 	return nil
