@@ -8,6 +8,7 @@ import (
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/errdefs"
 	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/corral-dev/corral/services"
 )
@@ -17,6 +18,7 @@ import (
 var waitCalls = map[string]bool{
 	"/" + tasksapi.Tasks_ServiceDesc.ServiceName + "/Wait":        true,
 	"/" + eventsapi.Events_ServiceDesc.ServiceName + "/Subscribe": true,
+	"/" + healthpb.Health_ServiceDesc.ServiceName + "/Watch":      true,
 }
 
 // errStopping is what a wait ended by stopping corrald returns: Unavailable, which clients retry.
