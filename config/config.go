@@ -43,6 +43,9 @@ type Config struct {
 	Log keeper.Log `toml:"log"`
 	// Runtimes maps a runtime name to its binary and arguments.
 	Runtimes map[string]Runtime `toml:"runtimes"`
+
+	// Path is the file the configuration was read from; empty for none. It is not a key.
+	Path string `toml:"-"`
 }
 
 // GRPC configures the containerd-API listener.
@@ -147,6 +150,7 @@ func Load(path string, optional bool) (*Config, error) {
 	if err := c.decode(b); err != nil {
 		return nil, fmt.Errorf("failed to load config %s: %w", path, err)
 	}
+	c.Path = path
 	return c, nil
 }
 

@@ -106,8 +106,12 @@ func TestLoad(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || c.Root != tc.wantRoot {
-			t.Errorf("Load(%s, %t) = %v, %v; want root %s", tc.path, tc.optional, c, err, tc.wantRoot)
+		wantPath := tc.path
+		if tc.path == missing {
+			wantPath = ""
+		}
+		if err != nil || c.Root != tc.wantRoot || c.Path != wantPath {
+			t.Errorf("Load(%s, %t) = %v, %v; want root %s, path %q", tc.path, tc.optional, c, err, tc.wantRoot, wantPath)
 		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/config"
 	lxc "github.com/corral-dev/corral/engine/lcr"
 	"github.com/corral-dev/corral/runtime"
@@ -135,7 +136,9 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	namespacesapi.RegisterNamespacesServer(srv, &namespaces.Service{Store: st})
 	versionapi.RegisterVersionServer(srv, version.Service{})
 	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, Families: registry.Families(),
-		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid)})
+		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid), Paths: map[string]string{
+			api.ExportConfig: cfg.Path, api.ExportRoot: cfg.Root, api.ExportState: cfg.State, api.ExportAddress: cfg.GRPC.Address,
+		}})
 	healthpb.RegisterHealthServer(srv, health.NewServer())
 	return &Daemon{cfg: cfg, lock: lock, store: st, grpc: srv, ttrpc: tsrv, drain: dr}, nil
 }

@@ -170,7 +170,8 @@ func TestCLIVerbs(t *testing.T) {
 		t.Errorf("containers info is not JSON:\n%s", out)
 	}
 	info := d.corral("info").must(t)
-	for _, want := range []string{"Address:    " + d.Address(), "Containers:   1", "Tasks:        1 (1 running)", "lcr (default)"} {
+	for _, want := range []string{"Address:    " + d.Address(), "Config:     " + d.config, "Root:       " + d.Root(),
+		"State:      " + d.State(), "Containers:   1", "Tasks:        1 (1 running)", "lcr (default)"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("info has no %q:\n%s", want, info)
 		}

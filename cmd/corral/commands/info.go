@@ -9,14 +9,16 @@ import (
 	"strings"
 
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
+	introspectionapi "github.com/containerd/containerd/api/services/introspection/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/services/version"
 )
 
-// Info describes corral, the corrald it talks to and what that runs in the namespace.
+// Info describes corral, the corrald it talks to, its paths, and what it runs in the namespace.
 type Info struct {
 	Client struct {
 		Version   string `json:"version"`
@@ -28,6 +30,11 @@ type Info struct {
 		Version  string `json:"version"`
 		Revision string `json:"revision"`
 		UUID     string `json:"uuid"`
+		// Config is the file corrald read its configuration from, "" for none.
+		Config  string `json:"config"`
+		Root    string `json:"root"`
+		State   string `json:"state"`
+		Address string `json:"address"`
 	} `json:"server"`
 	Runtimes   []Runtime `json:"runtimes"`
 	Containers int       `json:"containers"`
@@ -77,6 +84,14 @@ func (c *Client) Info(ctx context.Context) (*Info, error) {
 		return nil, fmt.Errorf("failed to get the identity of corrald: %w", err)
 	}
 	info.Server.UUID = server.UUID
+	task, err := c.Introspection.Plugins(ctx, &introspectionapi.PluginsRequest{Filters: []string{"type==io.containerd.runtime.v2,id==task"}})
+	if err != nil {
+		return nil, fmt.Errorf("failed to get the paths of corrald: %w", err)
+	}
+	for _, p := range task.Plugins {
+		e := p.Exports
+		info.Server.Config, info.Server.Root, info.Server.State, info.Server.Address = e[api.ExportConfig], e[api.ExportRoot], e[api.ExportState], e[api.ExportAddress]
+	}
 	if info.Runtimes, err = c.Runtimes(ctx); err != nil {
 		return nil, err
 	}
@@ -121,11 +136,16 @@ Server:
   Version:    %s
   Revision:   %s
   UUID:       %s
+  Config:     %s
+  Root:       %s
+  State:      %s
+  Address:    %s
 Runtimes:     %s
 Containers:   %d
 Tasks:        %d%s
 `, info.Client.Version, info.Client.Revision, info.Client.Address, info.Client.Namespace,
 		info.Server.Version, info.Server.Revision, info.Server.UUID,
+		dash(info.Server.Config), info.Server.Root, info.Server.State, info.Server.Address,
 		strings.Join(runtimes, ", "), info.Containers, total, parenthesized(strings.Join(tasks, ", ")))
 	return err
 }

@@ -20,7 +20,7 @@ func TestPrintInfo(t *testing.T) {
 				Containers: 3,
 				Tasks:      map[string]int{"RUNNING": 2, "STOPPED": 1},
 			},
-			want: []string{"Runtimes: lcr (default), runc", "Containers: 3", "Tasks: 3 (2 running, 1 stopped)"},
+			want: []string{"Runtimes: lcr (default), runc", "Containers: 3", "Tasks: 3 (2 running, 1 stopped)", "Config: -"},
 		},
 		{name: "nothing", want: []string{"Runtimes:", "Containers: 0", "Tasks: 0"}},
 	} {
