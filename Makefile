@@ -1,7 +1,8 @@
 # Corral — see README.md.
 GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/corral-dev/corral/services/version.Version=$(VERSION) -X github.com/corral-dev/corral/cmd/corral/commands.Version=$(VERSION)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/corral-dev/corral/services/version.Version=$(VERSION) -X github.com/corral-dev/corral/services/version.Revision=$(REVISION)
 BINS    := corrald corral corral-shim
 FUZZTIME ?= 20s
 PREFIX  ?= /usr/local

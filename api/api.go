@@ -22,6 +22,14 @@ const (
 	// ExportDefault is "true" on the runtime used when a request names none.
 	ExportDefault = "default"
 
+	// ExportConfig, ExportRoot, ExportState and ExportAddress are exported by the runtime plugin
+	// io.containerd.runtime.v2/task: corrald's config file ("" for none), its root and state
+	// directories, and its gRPC socket.
+	ExportConfig  = "config"
+	ExportRoot    = "root"
+	ExportState   = "state"
+	ExportAddress = "address"
+
 	// NamespaceKey is the gRPC metadata key carrying the namespace, as containerd's clients send it.
 	NamespaceKey = "containerd-namespace"
 	// DefaultNamespace is used when a client names none.

@@ -3,6 +3,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -40,6 +41,9 @@ type Config struct {
 	Log keeper.Log `toml:"log"`
 	// Runtimes maps a runtime name to its binary and arguments.
 	Runtimes map[string]Runtime `toml:"runtimes"`
+
+	// Path is the file the configuration was read from; empty for none. It is not a key.
+	Path string `toml:"-"`
 }
 
 // GRPC configures the containerd-API listener.
@@ -112,19 +116,24 @@ func Default() *Config {
 	}
 }
 
-// Load reads the file at path over the defaults. An empty path gives the defaults.
-func Load(path string) (*Config, error) {
+// DefaultPath is the file corrald reads when no --config is given, if it exists.
+const DefaultPath = "/etc/corral/config.toml"
+
+// Load reads the file at path over the defaults. If the file is optional, a missing one gives the
+// defaults.
+func Load(path string, optional bool) (*Config, error) {
 	c := Default()
-	if path == "" {
-		return c, c.Validate()
-	}
 	b, err := os.ReadFile(path)
+	if optional && errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to read config %s: %w", path, err)
 	}
 	if err := c.decode(b); err != nil {
 		return nil, fmt.Errorf("failed to load config %s: %w", path, err)
 	}
+	c.Path = path
 	return c, nil
 }
 

@@ -82,9 +82,36 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-func TestLoadMissingFile(t *testing.T) {
-	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
-	if !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("got %v, want not exist", err)
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(file, []byte("root = \"/r\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "nope.toml")
+	for _, tc := range []struct {
+		path     string
+		optional bool
+		wantRoot string // "" means an error is expected
+	}{
+		{file, false, "/r"},
+		{file, true, "/r"},
+		{missing, true, Default().Root},
+		{missing, false, ""},
+	} {
+		c, err := Load(tc.path, tc.optional)
+		if tc.wantRoot == "" {
+			if !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("Load(%s, %t) = %v, want not exist", tc.path, tc.optional, err)
+			}
+			continue
+		}
+		wantPath := tc.path
+		if tc.path == missing {
+			wantPath = ""
+		}
+		if err != nil || c.Root != tc.wantRoot || c.Path != wantPath {
+			t.Errorf("Load(%s, %t) = %v, %v; want root %s, path %q", tc.path, tc.optional, c, err, tc.wantRoot, wantPath)
+		}
 	}
 }

@@ -2,7 +2,9 @@ package config
 
 // DefaultTOML is the documented default configuration printed by `corrald config default`.
 // Loading it yields exactly Default().
-const DefaultTOML = `# corrald configuration. Every key is optional; the values shown are the defaults.
+const DefaultTOML = `# corrald configuration, read from /etc/corral/config.toml if it exists, or from --config.
+# Every key is optional; the values shown are the defaults. "corrald config dump" prints the
+# effective configuration.
 version = 1
 
 # Persistent data: the metadata db (meta.db) and bundles (bundles/<namespace>/<id>).
@@ -18,7 +20,9 @@ shim_path = ""
 log_level = "info"
 
 [grpc]
-# Unix socket serving containerd's gRPC API (mode 0660, its directory 0711).
+# Unix socket serving containerd's gRPC API, mode 0660. A missing directory is created with mode
+# 0711; an existing one keeps its mode. corrald locks "<address>.lock" while it serves, and refuses to
+# start while another corrald holds that lock or anything answers on the socket.
 address = "/run/corral/corrald.sock"
 
 [timeouts]

@@ -6,9 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +25,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/config"
 	lxc "github.com/corral-dev/corral/engine/lcr"
 	"github.com/corral-dev/corral/runtime"
@@ -47,13 +46,24 @@ import (
 // Daemon is a running corrald.
 type Daemon struct {
 	cfg   *config.Config
+	lock  *os.File
 	store *store.Store
 	grpc  *grpc.Server
+	drain *drain
 }
 
 // New prepares corrald from cfg: directories, metadata, runtime families, services, and restores the
 // tasks recorded by a previous run.
 func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
+	lock, err := lockSocket(cfg.GRPC.Address)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			lock.Close()
+		}
+	}()
 	for _, dir := range []string{cfg.Root, cfg.State} {
 		if err := os.MkdirAll(dir, 0o711); err != nil {
 			return nil, fmt.Errorf("failed to create %s: %w", dir, err)
@@ -98,7 +108,8 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	uuid := make([]byte, 16)
 	_, _ = rand.Read(uuid)
 
-	srv := grpc.NewServer()
+	dr := newDrain()
+	srv := grpc.NewServer(grpc.UnaryInterceptor(dr.unary), grpc.StreamInterceptor(dr.stream))
 	containersapi.RegisterContainersServer(srv, &containers.Service{Store: st, Resolver: resolver, Events: ex, BeforeDelete: ts.DeleteStopped})
 	tasksapi.RegisterTasksServer(srv, ts)
 	eventsapi.RegisterEventsServer(srv, &events.Service{Exchange: ex})
@@ -106,9 +117,11 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	namespacesapi.RegisterNamespacesServer(srv, &namespaces.Service{Store: st})
 	versionapi.RegisterVersionServer(srv, version.Service{})
 	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, Families: registry.Families(),
-		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid)})
+		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid), Paths: map[string]string{
+			api.ExportConfig: cfg.Path, api.ExportRoot: cfg.Root, api.ExportState: cfg.State, api.ExportAddress: cfg.GRPC.Address,
+		}})
 	healthpb.RegisterHealthServer(srv, health.NewServer())
-	return &Daemon{cfg: cfg, store: st, grpc: srv}, nil
+	return &Daemon{cfg: cfg, lock: lock, store: st, grpc: srv, drain: dr}, nil
 }
 
 // families builds the registry in the seed's detect order: lcr, shim v2, shim v1, all three on the
@@ -167,6 +180,7 @@ func findShim(configured string) (string, error) {
 
 // Serve listens on the configured socket and serves until ctx is done.
 func (d *Daemon) Serve(ctx context.Context) error {
+	defer d.lock.Close()
 	defer d.store.Close()
 	ln, err := listen(d.cfg.GRPC.Address, 0o660)
 	if err != nil {
@@ -183,32 +197,11 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	log.G(ctx).Info("corrald shutting down; containers keep running under their keepers and shims")
 	stopped := make(chan struct{})
 	go func() { d.grpc.GracefulStop(); close(stopped) }()
+	d.drain.stop() // waits in flight end now; GracefulStop refuses new calls
 	select {
 	case <-stopped:
 	case <-time.After(d.cfg.Timeouts.Shutdown.Duration):
 		d.grpc.Stop()
 	}
 	return nil
-}
-
-// listen opens the unix socket with mode in a directory of mode 0711, replacing a stale one.
-func listen(path string, mode os.FileMode) (net.Listener, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o711); err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(filepath.Dir(path), 0o711); err != nil {
-		return nil, err
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("failed to remove stale socket %s: %w", path, err)
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("failed to listen on %s: %w", path, err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	return ln, nil
 }

@@ -9,7 +9,7 @@ import (
 
 func TestSocketModes(t *testing.T) {
 	d := startDaemon(t, "")
-	for path, want := range map[string]os.FileMode{d.Address(): 0o660, filepath.Dir(d.Address()): 0o711} {
+	for path, want := range map[string]os.FileMode{d.Address(): 0o660, d.State(): 0o711, d.Root(): 0o711} {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)

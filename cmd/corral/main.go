@@ -14,7 +14,9 @@ import (
 
 func main() {
 	root := commands.RootCommand()
-	root.AddCommand(run.Command(), containers.Command(), tasks.Command(), commands.LogsCommand(), commands.RuntimesCommand(), commands.VersionCommand())
+	root.AddCommand(run.Command(), containers.Command(), tasks.Command(), containers.RmCommand(),
+		commands.LogsCommand(), commands.EventsCommand(), commands.InfoCommand(), commands.RuntimesCommand(),
+		commands.VersionCommand())
 	if err := root.Execute(); err != nil {
 		var exit *commands.ExitError
 		if errors.As(err, &exit) {

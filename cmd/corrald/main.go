@@ -18,15 +18,15 @@ import (
 )
 
 func main() {
-	if err := command().Execute(); err != nil {
+	if err := command(config.DefaultPath).Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "corrald:", err)
 		os.Exit(1)
 	}
 }
 
-func command() *cobra.Command {
-	var path string
-	over := config.Default()
+// command returns corrald's root command; without --config it reads defaultConfig if that exists.
+func command(defaultConfig string) *cobra.Command {
+	o := &options{over: config.Default()}
 	cmd := &cobra.Command{
 		Use:           "corrald",
 		Short:         "Corral container daemon",
@@ -35,24 +35,8 @@ func command() *cobra.Command {
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(path)
+			cfg, err := o.load(cmd)
 			if err != nil {
-				return err
-			}
-			f := cmd.Flags()
-			if f.Changed("root") {
-				cfg.Root = over.Root
-			}
-			if f.Changed("state") {
-				cfg.State = over.State
-			}
-			if f.Changed("address") {
-				cfg.GRPC.Address = over.GRPC.Address
-			}
-			if f.Changed("log-level") {
-				cfg.LogLevel = over.LogLevel
-			}
-			if err := cfg.Validate(); err != nil {
 				return err
 			}
 			if err := log.SetLevel(cfg.LogLevel); err != nil {
@@ -67,20 +51,40 @@ func command() *cobra.Command {
 			return d.Serve(ctx)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&path, "config", "c", "", "config file (TOML); see `corrald config default`")
-	f.StringVar(&over.Root, "root", over.Root, "persistent data directory")
-	f.StringVar(&over.State, "state", over.State, "volatile data directory")
-	f.StringVarP(&over.GRPC.Address, "address", "a", over.GRPC.Address, "gRPC unix socket")
-	f.StringVar(&over.LogLevel, "log-level", over.LogLevel, "trace, debug, info, warn or error")
-
-	cfgCmd := &cobra.Command{Use: "config", Short: "Configuration commands"}
-	cfgCmd.AddCommand(&cobra.Command{
-		Use:   "default",
-		Short: "Print the default configuration, documented",
-		Args:  cobra.NoArgs,
-		Run:   func(cmd *cobra.Command, _ []string) { fmt.Print(config.DefaultTOML) },
-	})
-	cmd.AddCommand(cfgCmd)
+	f := cmd.PersistentFlags()
+	f.StringVarP(&o.path, "config", "c", defaultConfig, "config file (TOML), read if it exists unless given; see `corrald config default`")
+	f.StringVar(&o.over.Root, "root", o.over.Root, "persistent data directory")
+	f.StringVar(&o.over.State, "state", o.over.State, "volatile data directory")
+	f.StringVarP(&o.over.GRPC.Address, "address", "a", o.over.GRPC.Address, "gRPC unix socket")
+	f.StringVar(&o.over.LogLevel, "log-level", o.over.LogLevel, "trace, debug, info, warn or error")
+	cmd.AddCommand(configCommand(o))
 	return cmd
+}
+
+// options are corrald's global flags: the config file and the settings that override it.
+type options struct {
+	path string
+	over *config.Config
+}
+
+// load returns the effective configuration: the config file over the defaults, then the flags given.
+func (o *options) load(cmd *cobra.Command) (*config.Config, error) {
+	f := cmd.Flags()
+	cfg, err := config.Load(o.path, !f.Changed("config"))
+	if err != nil {
+		return nil, err
+	}
+	if f.Changed("root") {
+		cfg.Root = o.over.Root
+	}
+	if f.Changed("state") {
+		cfg.State = o.over.State
+	}
+	if f.Changed("address") {
+		cfg.GRPC.Address = o.over.GRPC.Address
+	}
+	if f.Changed("log-level") {
+		cfg.LogLevel = o.over.LogLevel
+	}
+	return cfg, cfg.Validate()
 }

@@ -28,7 +28,7 @@ const (
 // plugins lists, sorted by type and id: the task manager and one entry per runtime family
 // (TypeRuntime), one per gRPC service (TypeGRPC), and one per runtime name (api.PluginType).
 func (s *Service) plugins() []*introspectionapi.Plugin {
-	out := []*introspectionapi.Plugin{{Type: TypeRuntime, ID: TaskID}}
+	out := []*introspectionapi.Plugin{{Type: TypeRuntime, ID: TaskID, Exports: s.Paths}}
 	for _, f := range s.Families {
 		out = append(out, &introspectionapi.Plugin{Type: TypeRuntime, ID: strings.ReplaceAll(f.Name, " ", "-"),
 			Exports: map[string]string{api.ExportFamily: f.Name}, InitErr: initErr(f.Unavailable)})

@@ -33,6 +33,9 @@ type Service struct {
 	Services func() map[string]grpc.ServiceInfo
 	// UUID identifies this corrald instance.
 	UUID string
+	// Paths are the exports of the task plugin: api.ExportConfig, ExportRoot, ExportState and
+	// ExportAddress.
+	Paths map[string]string
 }
 
 // Plugins implements the introspection API, with containerd's filters on type and id.

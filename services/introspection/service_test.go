@@ -127,3 +127,12 @@ func TestPluginInfo(t *testing.T) {
 		}
 	}
 }
+
+func TestTaskPluginExportsPaths(t *testing.T) {
+	s, _ := newService(t)
+	s.Paths = map[string]string{api.ExportRoot: "/r", api.ExportConfig: ""}
+	resp, err := s.Plugins(context.Background(), &introspectionapi.PluginsRequest{Filters: []string{"type==" + TypeRuntime + ",id==" + TaskID}})
+	if err != nil || len(resp.Plugins) != 1 || !reflect.DeepEqual(resp.Plugins[0].Exports, s.Paths) {
+		t.Fatalf("task plugin: %v, %v; want exports %v", resp, err, s.Paths)
+	}
+}

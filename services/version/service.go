@@ -8,7 +8,8 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// Version and Revision are set at build time with -ldflags -X.
+// Version and Revision, the git commit, are set at build time with -ldflags -X; corrald and corral
+// share them.
 var (
 	Version  = "dev"
 	Revision = ""

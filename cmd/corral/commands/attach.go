@@ -95,13 +95,13 @@ func (c *Client) follow(ctx context.Context, id, execID string, f *cio.FIFOs, s 
 	waitCtx, cancelWait := context.WithCancel(ctx)
 	defer cancelWait()
 	type exit struct {
-		resp *tasksapi.WaitResponse
-		err  error
+		status uint32
+		err    error
 	}
 	exitc := make(chan exit, 1)
 	go func() {
-		resp, err := c.Tasks.Wait(waitCtx, &tasksapi.WaitRequest{ContainerID: id, ExecID: execID})
-		exitc <- exit{resp, err}
+		status, err := c.Wait(waitCtx, id, execID)
+		exitc <- exit{status, err}
 	}()
 	sigc := make(chan os.Signal, 16)
 	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGWINCH)
@@ -146,7 +146,7 @@ func (c *Client) follow(ctx context.Context, id, execID string, f *cio.FIFOs, s 
 			case <-quiet:
 			case <-c.lost(ctx):
 			}
-			return e.resp.ExitStatus, nil
+			return e.status, nil
 		}
 	}
 }

@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"time"
 
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
+	eventsapi "github.com/containerd/containerd/api/services/events/v1"
 	introspectionapi "github.com/containerd/containerd/api/services/introspection/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	versionapi "github.com/containerd/containerd/api/services/version/v1"
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -28,8 +32,16 @@ type Client struct {
 	conn          *grpc.ClientConn
 	Containers    containersapi.ContainersClient
 	Tasks         tasksapi.TasksClient
+	Events        eventsapi.EventsClient
 	Introspection introspectionapi.IntrospectionClient
 	Version       versionapi.VersionClient
+}
+
+// reconnect is how the client connects again when corrald restarts: gRPC's defaults but at most
+// a second apart, where they reach two minutes.
+var reconnect = grpc.ConnectParams{
+	Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+	MinConnectTimeout: 20 * time.Second,
 }
 
 // NewClient dials corrald at the command's --address and sends its --namespace with every call.
@@ -42,14 +54,22 @@ func NewClient(cmd *cobra.Command) (*Client, error) {
 		}
 		return nil, fmt.Errorf("failed to connect to corrald at %s: %w", address, err)
 	}
-	// Every call corral makes is unary, so one interceptor covers them all.
-	intercept := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		ctx = metadata.AppendToOutgoingContext(ctx, api.NamespaceKey, namespace)
 		return errgrpc.ToNative(invoke(ctx, method, req, reply, cc, opts...))
 	}
+	stream := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		ctx = metadata.AppendToOutgoingContext(ctx, api.NamespaceKey, namespace)
+		s, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil {
+			return nil, errgrpc.ToNative(err)
+		}
+		return nativeStream{s}, nil
+	}
 	conn, err := grpc.NewClient("unix:"+address,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithUnaryInterceptor(intercept))
+		grpc.WithUnaryInterceptor(unary), grpc.WithStreamInterceptor(stream),
+		grpc.WithConnectParams(reconnect))
 	if err != nil {
 		return nil, fmt.Errorf("failed to connect to corrald at %s: %w", address, err)
 	}
@@ -57,9 +77,21 @@ func NewClient(cmd *cobra.Command) (*Client, error) {
 		conn:          conn,
 		Containers:    containersapi.NewContainersClient(conn),
 		Tasks:         tasksapi.NewTasksClient(conn),
+		Events:        eventsapi.NewEventsClient(conn),
 		Introspection: introspectionapi.NewIntrospectionClient(conn),
 		Version:       versionapi.NewVersionClient(conn),
 	}, nil
+}
+
+// nativeStream is a client stream whose errors are errdefs classes, io.EOF aside.
+type nativeStream struct{ grpc.ClientStream }
+
+// RecvMsg receives a message and converts the error.
+func (s nativeStream) RecvMsg(m any) error {
+	if err := s.ClientStream.RecvMsg(m); err != io.EOF {
+		return errgrpc.ToNative(err)
+	}
+	return io.EOF
 }
 
 // Close closes the connection to corrald.

@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
+	"github.com/containerd/errdefs"
 	"github.com/spf13/cobra"
 
 	"github.com/corral-dev/corral/api"
 )
-
-// Version is the client version, set at build time with -ldflags "-X ...commands.Version=v1.2.3".
-var Version = "dev"
 
 // DefaultAddress is the corrald socket used when neither --address nor CORRAL_ADDRESS is set.
 const DefaultAddress = "/run/corral/corrald.sock"
@@ -23,15 +22,32 @@ const DefaultAddress = "/run/corral/corrald.sock"
 // RootCommand returns the corral command with its global flags; main adds the subcommands.
 func RootCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:               "corral",
-		Short:             "Command-line client of the corrald container engine",
-		SilenceErrors:     true,
-		SilenceUsage:      true,
-		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		Use:           "corral",
+		Short:         "Command-line client of the corrald container engine",
+		SilenceErrors: true,
+		SilenceUsage:  true,
 	}
 	f := cmd.PersistentFlags()
 	f.String("address", envOr("CORRAL_ADDRESS", DefaultAddress), "corrald socket (env CORRAL_ADDRESS)")
 	f.StringP("namespace", "n", envOr("CORRAL_NAMESPACE", api.DefaultNamespace), "namespace (env CORRAL_NAMESPACE)")
+	return cmd
+}
+
+// Group makes cmd a command group: without a verb it prints its help, and an unknown verb is an
+// error naming the closest ones, where cobra would print the help and succeed.
+func Group(cmd *cobra.Command) *cobra.Command {
+	cmd.SuggestionsMinimumDistance = 2 // cobra's own, which it sets only for the root
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return fmt.Errorf("%s: %w", msg, errdefs.ErrInvalidArgument)
+	}
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	return cmd
 }
 
@@ -65,25 +81,24 @@ type ExitError struct{ Status int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Status) }
 
-// Format is the value of a --format flag: "" (a table) or "json".
+// Format is the value of a --format flag: "" (the command's default), Table or JSON.
 type Format string
 
-// JSON is the Format asking for JSON output.
-const JSON Format = "json"
+// The formats a --format flag accepts.
+const (
+	Table Format = "table"
+	JSON  Format = "json"
+)
 
 // String returns the format name.
 func (f *Format) String() string { return string(*f) }
 
-// Set accepts "json" and "table".
+// Set accepts "table" and "json".
 func (f *Format) Set(s string) error {
-	switch s {
-	case "json":
-		*f = JSON
-	case "table":
-		*f = ""
-	default:
-		return fmt.Errorf("unknown format %q: want json or table", s)
+	if v := Format(s); v != Table && v != JSON {
+		return fmt.Errorf("unknown format %q: want table or json: %w", s, errdefs.ErrInvalidArgument)
 	}
+	*f = Format(s)
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -44,10 +46,34 @@ func TestFormat(t *testing.T) {
 	if err := f.Set("json"); err != nil || f != JSON {
 		t.Errorf("Set(json) = %v, %q", err, f)
 	}
-	if err := f.Set("table"); err != nil || f != "" {
+	if err := f.Set("table"); err != nil || f != Table {
 		t.Errorf("Set(table) = %v, %q", err, f)
 	}
 	if err := f.Set("yaml"); err == nil {
 		t.Error("Set(yaml) accepted")
+	}
+}
+
+func TestGroupUnknownVerb(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		wantErr string // "" means success
+	}{
+		{args: []string{"g"}},
+		{args: []string{"g", "ls"}},
+		{args: []string{"g", "lss"}, wantErr: `unknown command "lss" for "corral g"; did you mean ls?`},
+		{args: []string{"g", "frobnicate"}, wantErr: `unknown command "frobnicate" for "corral g"`},
+		{args: []string{"gg"}, wantErr: `unknown command "gg" for "corral"`},
+	} {
+		root := RootCommand()
+		g := Group(&cobra.Command{Use: "g"})
+		g.AddCommand(&cobra.Command{Use: "ls", Run: func(*cobra.Command, []string) {}})
+		root.AddCommand(g)
+		root.SetArgs(tc.args)
+		root.SetOut(io.Discard)
+		err := root.Execute()
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("corral %v: %v, want %q", tc.args, err, tc.wantErr)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -10,8 +11,8 @@ import (
 	"github.com/corral-dev/corral/api"
 )
 
-// runtime is a runtime entry as `runtimes --format json` prints it.
-type runtime struct {
+// Runtime is a runtime name corrald knows, as `runtimes --format json` prints it.
+type Runtime struct {
 	Name      string   `json:"name"`
 	Family    string   `json:"family"`
 	Path      string   `json:"path"`
@@ -35,24 +36,9 @@ func RuntimesCommand() *cobra.Command {
 				return err
 			}
 			defer client.Close()
-			resp, err := client.Introspection.Plugins(cmd.Context(), &introspectionapi.PluginsRequest{
-				Filters: []string{"type==" + api.PluginType},
-			})
+			runtimes, err := client.Runtimes(cmd.Context())
 			if err != nil {
 				return err
-			}
-			runtimes := []runtime{}
-			for _, p := range resp.Plugins {
-				if p.Type != api.PluginType {
-					continue
-				}
-				e := p.Exports
-				runtimes = append(runtimes, runtime{
-					Name: p.ID, Family: e[api.ExportFamily], Path: e[api.ExportPath],
-					Args: strings.Fields(e[api.ExportArgs]), Source: e[api.ExportSource],
-					Installed: e[api.ExportInstalled] == "true", Default: e[api.ExportDefault] == "true",
-					Error: p.InitErr.GetMessage(),
-				})
 			}
 			if format == JSON {
 				return PrintJSON(cmd.OutOrStdout(), runtimes)
@@ -66,6 +52,30 @@ func RuntimesCommand() *cobra.Command {
 	}
 	AddFormatFlag(cmd, &format)
 	return cmd
+}
+
+// Runtimes lists the runtime names corrald knows, from its introspection service.
+func (c *Client) Runtimes(ctx context.Context) ([]Runtime, error) {
+	resp, err := c.Introspection.Plugins(ctx, &introspectionapi.PluginsRequest{
+		Filters: []string{"type==" + api.PluginType},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to list runtimes: %w", err)
+	}
+	runtimes := []Runtime{}
+	for _, p := range resp.Plugins {
+		if p.Type != api.PluginType {
+			continue
+		}
+		e := p.Exports
+		runtimes = append(runtimes, Runtime{
+			Name: p.ID, Family: e[api.ExportFamily], Path: e[api.ExportPath],
+			Args: strings.Fields(e[api.ExportArgs]), Source: e[api.ExportSource],
+			Installed: e[api.ExportInstalled] == "true", Default: e[api.ExportDefault] == "true",
+			Error: p.InitErr.GetMessage(),
+		})
+	}
+	return runtimes, nil
 }
 
 func dash(s string) string {

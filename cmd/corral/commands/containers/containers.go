@@ -8,16 +8,18 @@ import (
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/corral-dev/corral/cmd/corral/commands"
 )
 
 // Command returns the containers command group.
 func Command() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := commands.Group(&cobra.Command{
 		Use:     "containers",
 		Aliases: []string{"c"},
 		Short:   "Manage containers",
-	}
-	cmd.AddCommand(lsCommand(), infoCommand(), rmCommand())
+	})
+	cmd.AddCommand(lsCommand(), infoCommand(), RmCommand())
 	return cmd
 }
 

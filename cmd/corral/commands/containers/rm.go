@@ -3,19 +3,21 @@ package containers
 import (
 	"fmt"
 
-	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/corral-dev/corral/cmd/corral/commands"
-	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
 
-func rmCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:     "rm ID...",
+// RmCommand returns the rm command: `containers rm`, also `corral rm`.
+func RmCommand() *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:     "rm [-f] ID...",
 		Aliases: []string{"delete", "del"},
 		Short:   "Delete containers, with their stopped tasks and the FIFOs those were created with",
-		Args:    cobra.MinimumNArgs(1),
+		Long: "Delete containers, with their stopped tasks and the FIFOs those were created with. With -f, a\n" +
+			"running or paused task is killed with SIGKILL and waited for first.",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := commands.NewClient(cmd)
 			if err != nil {
@@ -24,13 +26,10 @@ func rmCommand() *cobra.Command {
 			defer client.Close()
 			failed := false
 			for _, id := range args {
-				fifos := client.TaskFIFOs(cmd.Context(), id)
-				if _, err := client.Containers.Delete(cmd.Context(), &containersapi.DeleteContainerRequest{ID: id}); err != nil {
+				if err := client.Remove(cmd.Context(), id, force); err != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "corral: %v\n", err)
 					failed = true
-					continue
 				}
-				cio.Remove(fifos)
 			}
 			if failed {
 				return &commands.ExitError{Status: 1}
@@ -38,4 +37,6 @@ func rmCommand() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running or paused task first")
+	return cmd
 }

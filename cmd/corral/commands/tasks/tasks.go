@@ -1,5 +1,5 @@
-// Package tasks holds the corral tasks commands: ls, start, kill, delete, ps, exec, attach, pause and
-// resume.
+// Package tasks holds the corral tasks commands: ls, start, kill, delete, ps, exec, attach, pause,
+// resume, wait, stop, update and stats.
 package tasks
 
 import (
@@ -12,13 +12,14 @@ import (
 
 // Command returns the tasks command group.
 func Command() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := commands.Group(&cobra.Command{
 		Use:     "tasks",
 		Aliases: []string{"t"},
 		Short:   "Manage tasks, the running processes of containers",
-	}
+	})
 	cmd.AddCommand(lsCommand(), startCommand(), killCommand(), deleteCommand(), psCommand(),
-		execCommand(), attachCommand(), pauseCommand(), resumeCommand())
+		execCommand(), attachCommand(), pauseCommand(), resumeCommand(), waitCommand(), stopCommand(),
+		updateCommand(), statsCommand())
 	return cmd
 }
 

@@ -1,0 +1,118 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	containersapi "github.com/containerd/containerd/api/services/containers/v1"
+	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	tasktypes "github.com/containerd/containerd/api/types/task"
+	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
+	"google.golang.org/grpc"
+
+	"github.com/corral-dev/corral/cmd/corral/commands/cio"
+)
+
+// DefaultStopTimeout is how long `tasks stop` waits after SIGTERM before it sends SIGKILL.
+const DefaultStopTimeout = 10 * time.Second
+
+// retryInterval is the pause before a wait calls again after corrald answered Unavailable.
+const retryInterval = 200 * time.Millisecond
+
+// Wait waits for process execID of task id, or its init if execID is "", to exit and returns its exit
+// status. It rides out a restart of corrald: a wait that corrald ends Unavailable, stopping, or that
+// loses the connection is made again once corrald serves.
+func (c *Client) Wait(ctx context.Context, id, execID string) (uint32, error) {
+	req := &tasksapi.WaitRequest{ContainerID: id, ExecID: execID}
+	var opts []grpc.CallOption // the first call fails at once if corrald is down
+	for {
+		resp, err := c.Tasks.Wait(ctx, req, opts...)
+		if err == nil {
+			return resp.ExitStatus, nil
+		}
+		if !errdefs.IsUnavailable(err) {
+			return 0, fmt.Errorf("failed to wait for %s: %w", processName(id, execID), err)
+		}
+		opts = []grpc.CallOption{grpc.WaitForReady(true)}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("failed to wait for %s: %w", processName(id, execID), ctx.Err())
+		case <-time.After(retryInterval):
+		}
+	}
+}
+
+// Stop sends SIGTERM to task id and, if it has not exited after timeout, SIGKILL. It returns the
+// task's exit status; a task that has already exited just gives its status.
+func (c *Client) Stop(ctx context.Context, id string, timeout time.Duration) (uint32, error) {
+	if err := c.kill(ctx, id, unix.SIGTERM); err != nil {
+		return 0, err
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, timeout)
+	status, err := c.Wait(waitCtx, id, "")
+	cancel()
+	if err == nil || ctx.Err() != nil || waitCtx.Err() == nil {
+		return status, err
+	}
+	if err := c.kill(ctx, id, unix.SIGKILL); err != nil {
+		return 0, err
+	}
+	return c.Wait(ctx, id, "")
+}
+
+// Remove deletes container id, its stopped task, and the FIFOs the task was created with. With force,
+// a running or paused task is killed with SIGKILL and waited for first; without, it is an error.
+func (c *Client) Remove(ctx context.Context, id string, force bool) error {
+	fifos := c.TaskFIFOs(ctx, id)
+	if force {
+		if err := c.kill9(ctx, id); err != nil {
+			return err
+		}
+	}
+	if _, err := c.Containers.Delete(ctx, &containersapi.DeleteContainerRequest{ID: id}); err != nil {
+		if !force && errdefs.IsFailedPrecondition(err) {
+			return fmt.Errorf("%w (rm -f kills the task first)", err)
+		}
+		return err
+	}
+	cio.Remove(fifos)
+	return nil
+}
+
+// kill9 kills a running or paused task id with SIGKILL and waits for it to exit. A paused task is
+// resumed after the signal, which it can only act on thawed. Without a task, or with a created or
+// stopped one, it does nothing: deleting the container deletes those.
+func (c *Client) kill9(ctx context.Context, id string) error {
+	resp, err := c.Tasks.Get(ctx, &tasksapi.GetRequest{ContainerID: id})
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("failed to get task %s: %w", id, err)
+	}
+	status := resp.Process.Status
+	if status != tasktypes.Status_RUNNING && status != tasktypes.Status_PAUSED {
+		return nil
+	}
+	if err := c.kill(ctx, id, unix.SIGKILL); err != nil {
+		return err
+	}
+	if status == tasktypes.Status_PAUSED {
+		if _, err := c.Tasks.Resume(ctx, &tasksapi.ResumeTaskRequest{ContainerID: id}); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("failed to resume task %s to let it die: %w", id, err)
+		}
+	}
+	_, err = c.Wait(ctx, id, "")
+	return err
+}
+
+// kill sends sig to the init of task id; a task that has already exited is not an error.
+func (c *Client) kill(ctx context.Context, id string, sig unix.Signal) error {
+	_, err := c.Tasks.Kill(ctx, &tasksapi.KillRequest{ContainerID: id, Signal: uint32(sig)})
+	if err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("failed to send %s to task %s: %w", unix.SignalName(sig), id, err)
+	}
+	return nil
+}
