@@ -125,7 +125,7 @@ func (d *daemon) assertGone(t *testing.T, id string) {
 		t.Errorf("bundle %s still exists", p)
 	}
 	// The keeper or shim v2 process, and its socket.
-	if out, _ := exec.Command("pgrep", "-f", "-namespace default -id "+id+" -address "+d.Address()).Output(); len(out) > 0 {
+	if out, _ := exec.Command("pgrep", "-f", "--", "-namespace default -id "+id+" -address "+d.Address()).Output(); len(out) > 0 {
 		t.Errorf("keeper or shim of %s still runs: pid %s", id, out)
 	}
 	socks, _ := filepath.Glob(filepath.Join(d.State(), "s", "*"))

@@ -165,7 +165,8 @@ func (d *daemon) Bundle(ns, id string) string { return filepath.Join(d.Root(), "
 
 // cleanupContainers kills whatever keepers and shims a failed test left behind.
 func (d *daemon) cleanupContainers() {
-	out, _ := exec.Command("pgrep", "-f", " -address "+d.Address()).Output()
+	// Keepers and shims name corrald's socket; runsc's sandbox and gofer name their --root in it.
+	out, _ := exec.Command("pgrep", "-f", "--", d.dir+"/").Output()
 	for _, f := range strings.Fields(string(out)) {
 		var pid int
 		fmt.Sscan(f, &pid)

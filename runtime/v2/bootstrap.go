@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -161,6 +162,11 @@ func (r *Runtime) abandon(ctx context.Context, t runtime.Task, cause error) erro
 			errs = append(errs, fmt.Errorf("failed to kill shim %d of %s: %w", pid, t.ID, err))
 		}
 	}
+	// A runtime the killed shim started (runc create) may still run in the bundle: let it finish,
+	// so that the delete below removes what it made.
+	if err := waitIdle(ctx, t.Bundle); err != nil {
+		errs = append(errs, fmt.Errorf("processes of %s still run in its bundle: %w", t.ID, err))
+	}
 	// It fails when the container was never created; all it could remove is gone anyway.
 	if _, err := r.cleanup(ctx, t); err != nil {
 		log.G(ctx).WithError(err).WithField("id", t.ID).Debug("delete of an abandoned shim")
@@ -173,12 +179,32 @@ func (r *Runtime) abandon(ctx context.Context, t runtime.Task, cause error) erro
 	return errors.Join(errs...)
 }
 
-// shimPids finds the task's shim processes: shims run in the bundle with -id <id> on their command
-// line. A grouped shim that serves another container runs in that container's bundle and is spared.
-func shimPids(t runtime.Task) []int {
-	bundle, err := filepath.EvalSymlinks(t.Bundle)
-	if err != nil {
-		bundle = t.Bundle
+// waitIdle waits until no process but shims runs in the directory dir, or ctx ends. A grouped
+// shim of another task may go on running there.
+func waitIdle(ctx context.Context, dir string) error {
+	for {
+		busy := false
+		for _, pid := range pidsIn(dir) {
+			cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+			if err == nil && !slices.Contains(strings.Split(string(cmdline), "\x00"), "-id") {
+				busy = true
+			}
+		}
+		if !busy {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(killPoll):
+		}
+	}
+}
+
+// pidsIn lists the processes whose working directory is dir.
+func pidsIn(dir string) []int {
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
 	}
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
@@ -187,11 +213,19 @@ func shimPids(t runtime.Task) []int {
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		dir := filepath.Join("/proc", e.Name())
-		if cwd, err := os.Readlink(filepath.Join(dir, "cwd")); err != nil || cwd != bundle {
-			continue
+		if cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd")); err == nil && cwd == dir {
+			pids = append(pids, pid)
 		}
-		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+	}
+	return pids
+}
+
+// shimPids finds the task's shim processes: shims run in the bundle with -id <id> on their command
+// line. A grouped shim that serves another container runs in that container's bundle and is spared.
+func shimPids(t runtime.Task) []int {
+	var pids []int
+	for _, pid := range pidsIn(t.Bundle) {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
 		if err == nil && hasFlag(strings.Split(string(cmdline), "\x00"), "-id", t.ID) {
 			pids = append(pids, pid)
 		}

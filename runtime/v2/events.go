@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/containerd/containerd/api/events"
 	eventsttrpc "github.com/containerd/containerd/api/services/ttrpc/events/v1"
@@ -78,8 +79,9 @@ func (r *Runtime) closeEventsLocked(t runtime.Task) {
 
 // forwarder receives the events of one task's shim.
 type forwarder struct {
-	r      *Runtime
-	ns, id string
+	r       *Runtime
+	ns, id  string
+	dropped atomic.Uint64
 }
 
 var _ eventsttrpc.TTRPCEventsService = (*forwarder)(nil)
@@ -94,8 +96,11 @@ func (f *forwarder) Forward(ctx context.Context, req *eventsttrpc.ForwardRequest
 	}
 	var owner events.TaskOOM // every task event carries its container's id as field 1
 	if env.Namespace != f.ns || proto.Unmarshal(env.GetEvent().GetValue(), &owner) != nil || owner.ContainerID != f.id {
-		log.G(ctx).WithField("topic", env.Topic).WithField("namespace", env.Namespace).WithField("shim_of", f.ns+"/"+f.id).
-			Debug("dropped an event about another task")
+		// Logged at the 1st, 2nd, 4th, 8th… drop: a flood cannot flood the log.
+		if n := f.dropped.Add(1); n&(n-1) == 0 {
+			log.G(ctx).WithField("topic", env.Topic).WithField("namespace", env.Namespace).WithField("shim_of", f.ns+"/"+f.id).
+				WithField("dropped", n).Warn("dropped an event about another task from a shim")
+		}
 		return &emptypb.Empty{}, nil
 	}
 	if f.r.publish != nil {

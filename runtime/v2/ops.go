@@ -191,6 +191,11 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 		return fmt.Errorf("in its shim: %w", err)
 	}
 	r.shutdown(cctx, t, s)
+	// A shim that did not exit holds a container the delete did not see: one a crash of corrald
+	// left in the middle of its creation.
+	if len(shimPids(t)) > 0 {
+		return r.abandon(ctx, t, nil)
+	}
 	return nil
 }
 

@@ -155,8 +155,10 @@ func (s *shim) close() {
 // cleanup runs the `delete` subcommand for a shim that is gone or unreachable: it removes the
 // container's runtime state and answers with the init's exit.
 func (r *Runtime) cleanup(ctx context.Context, t runtime.Task) (runtime.Exit, error) {
-	if p, err := os.ReadFile(filepath.Join(t.Bundle, binaryFile)); err == nil && len(p) > 0 {
-		t.Runtime.Path = string(p)
+	if p, err := os.ReadFile(filepath.Join(t.Bundle, binaryFile)); err == nil && len(p) > 0 && string(p) != t.Runtime.Path {
+		// The family launched another binary than the runtime's (corral-shim for runc): the
+		// runtime's arguments are not the shim's.
+		t.Runtime.Path, t.Runtime.Args = string(p), nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeouts.cleanup)
 	defer cancel()

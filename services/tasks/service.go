@@ -185,13 +185,27 @@ func hasPath(env []string) bool {
 	return false
 }
 
+// watchTries is how often watch asks a family for an exit that failed to come.
+const watchTries = 3
+
 // watch waits for the task's exit through its family and records it.
 func (s *Service) watch(t *task) {
 	ctx := log.WithLogger(context.Background(), log.L.WithField("id", t.rt.ID).WithField("namespace", t.rt.Namespace))
 	e, err := t.ops.Wait(ctx, t.rt, "")
+	for try := 1; err != nil && try < watchTries; try++ {
+		// The keeper is gone and its container could not be taken down: a task is never reported
+		// stopped while its processes may run, so try again, then leave it unknown.
+		log.G(ctx).WithError(err).Warn("task lost its keeper; taking its container down again")
+		time.Sleep(time.Duration(try) * time.Second)
+		e, err = t.ops.Wait(ctx, t.rt, "")
+	}
 	if err != nil {
-		log.G(ctx).WithError(err).Warn("task lost its keeper without an exit status; marking it stopped with status 255")
-		e = runtime.Exit{Pid: t.snapshot().Pid, Status: 255, Timestamp: time.Now()}
+		log.G(ctx).WithError(err).Error("task lost its keeper and its container could not be taken down; its state is unknown until it is deleted")
+		t.mu.Lock()
+		t.rec.State = runtime.Unknown
+		_ = s.store.Put(t.rec.Namespace, store.Tasks, t.rec.ID, t.rec.marshal(), false)
+		t.mu.Unlock()
+		return
 	}
 	t.mu.Lock()
 	t.rec.State = runtime.Stopped
@@ -332,11 +346,13 @@ func (s *Service) markDeleting(t *task, deleting bool) error {
 	return s.store.Put(t.rec.Namespace, store.Tasks, t.rec.ID, t.rec.marshal(), false)
 }
 
-// DeleteStopped deletes the container's task if it has stopped, and the container's logs; it fails
-// while the task lives. It is what deleting a container does first.
+// DeleteStopped deletes the container's task if it has stopped or never started (or is unknown
+// since its keeper died), and the container's logs; it fails while the task runs. It is what
+// deleting a container does first.
 func (s *Service) DeleteStopped(ctx context.Context, ns, id string) error {
 	if t, err := s.get(ns, id); err == nil {
-		if st := t.snapshot().State; st != runtime.Stopped {
+		switch st := t.snapshot().State; st {
+		case runtime.Running, runtime.Paused, runtime.Creating:
 			return fmt.Errorf("container %s has a %s task: kill it first: %w", id, st, errdefs.ErrFailedPrecondition)
 		}
 		if _, err := s.delete(ctx, t); err != nil {
