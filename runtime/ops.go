@@ -108,6 +108,9 @@ type Process struct {
 type Ops interface {
 	// Detect reports whether this family runs the runtime name (already validated and lower-cased).
 	Detect(name string) bool
+	// Resolve finds the binary this family runs for name: the configured path and args, when a
+	// path is configured, else the family's own lookup.
+	Resolve(name, path string, args []string) (Binary, error)
 	// Create prepares the container from opts.Bundle and starts its keeper; it returns the init pid,
 	// or 0 if the family learns it only at Start.
 	Create(ctx context.Context, opts CreateOpts) (uint32, error)

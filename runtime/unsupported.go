@@ -20,6 +20,11 @@ func (u Unsupported) err(op string) error {
 	return fmt.Errorf("runtime family %s does not support %s: %w", u.Family, op, errdefs.ErrNotImplemented)
 }
 
+// Resolve returns the name alone: the family runs no binary of its own.
+func (u Unsupported) Resolve(name, _ string, _ []string) (Binary, error) {
+	return Binary{Name: name}, nil
+}
+
 // Create is not supported.
 func (u Unsupported) Create(context.Context, CreateOpts) (uint32, error) { return 0, u.err("create") }
 

@@ -23,7 +23,7 @@ const Name = "lcr"
 // New returns the lcr family on the shim client shims. host is the loaded lcr engine; nil when LXC
 // cannot run here.
 func New(shims *v2.Runtime, host *lxc.Host, o v1.Opts) *v2.Family {
-	return shims.Family(Name, Detect, func(co runtime.CreateOpts) (runtime.CreateOpts, error) {
+	return shims.Family(Name, Detect, resolve, func(co runtime.CreateOpts) (runtime.CreateOpts, error) {
 		if host == nil {
 			return co, fmt.Errorf("the lcr engine is not loaded: %w", errdefs.ErrFailedPrecondition)
 		}
@@ -33,6 +33,11 @@ func New(shims *v2.Runtime, host *lxc.Host, o v1.Opts) *v2.Family {
 		co.Runtime, co.Options, co.Log = runtime.Binary{Name: co.Runtime.Name, Path: o.ShimBinary}, a, nil
 		return co, err
 	})
+}
+
+// resolve gives the name alone: the keeper finds the LXC tools through the engine.
+func resolve(name, _ string, _ []string) (runtime.Binary, error) {
+	return runtime.Binary{Name: name}, nil
 }
 
 // Detect accepts exactly "lcr", in any case.

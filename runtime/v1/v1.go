@@ -22,13 +22,21 @@ type Opts struct {
 
 // New returns the shim v1 family on the shim client shims.
 func New(shims *v2.Runtime, o Opts) *v2.Family {
-	return shims.Family("shim v1", Detect, func(co runtime.CreateOpts) (runtime.CreateOpts, error) {
+	return shims.Family("shim v1", Detect, Resolve, func(co runtime.CreateOpts) (runtime.CreateOpts, error) {
 		opts := keeper.Options{Driver: keeper.DriverRunc, Binary: co.Runtime.Path, Args: co.Runtime.Args,
 			CreateTimeout: o.CreateTimeout, CallTimeout: o.CallTimeout, IODrain: o.IODrain, Log: co.Log}
 		a, err := opts.Any()
 		co.Runtime, co.Options, co.Log = runtime.Binary{Name: co.Runtime.Name, Path: o.ShimBinary}, a, nil
 		return co, err
 	})
+}
+
+// Resolve finds the runc-compatible binary for name: the configured path, else name on $PATH.
+func Resolve(name, path string, args []string) (runtime.Binary, error) {
+	if bin, ok, err := runtime.Configured(name, path, args); ok {
+		return bin, err
+	}
+	return runtime.LookPath(name, name, args, false)
 }
 
 // Detect accepts every name but lcr: shim v1 is the catch-all family, queried last.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/containerd/errdefs"
@@ -19,16 +21,34 @@ type Launch func(o runtime.CreateOpts) (runtime.CreateOpts, error)
 // detect and in how they launch a task's shim, never in how the shim is driven.
 type Family struct {
 	*Runtime
-	name   string
-	detect func(string) bool
-	launch Launch
+	name    string
+	detect  func(string) bool
+	resolve func(name, path string, args []string) (runtime.Binary, error)
+	launch  Launch
 }
+
+// Resolver finds the binary a family runs for a runtime name, given its configured path and args.
+type Resolver func(name, path string, args []string) (runtime.Binary, error)
 
 var _ runtime.Ops = (*Family)(nil)
 
 // Family returns the family name on this client.
-func (r *Runtime) Family(name string, detect func(string) bool, launch Launch) *Family {
-	return &Family{Runtime: r, name: name, detect: detect, launch: launch}
+func (r *Runtime) Family(name string, detect func(string) bool, resolve Resolver, launch Launch) *Family {
+	return &Family{Runtime: r, name: name, detect: detect, resolve: resolve, launch: launch}
+}
+
+// Resolve finds the binary the family runs for name.
+func (f *Family) Resolve(name, path string, args []string) (runtime.Binary, error) {
+	return f.resolve(name, path, args)
+}
+
+// ResolveShim finds the shim v2 binary for an io.containerd.<rt>.<ver> name: the configured path,
+// else containerd-shim-<rt>-<ver> on $PATH or next to corrald, where containerd looks too.
+func ResolveShim(name, path string, args []string) (runtime.Binary, error) {
+	if bin, ok, err := runtime.Configured(name, path, args); ok {
+		return bin, err
+	}
+	return runtime.LookPath(name, BinaryName(name), args, true)
 }
 
 // ShimV2 is the shim v2 family: io.containerd.<rt>.<ver> names, each run by the resolved
@@ -37,7 +57,7 @@ func (r *Runtime) Family(name string, detect func(string) bool, launch Launch) *
 // the client's FIFOs too. containerd's shims give such a logger no terminal and the container no stdin,
 // so a container with either keeps no log on this family.
 func (r *Runtime) ShimV2() *Family {
-	return r.Family("shim v2", IsV2Name, func(o runtime.CreateOpts) (runtime.CreateOpts, error) {
+	return r.Family("shim v2", IsV2Name, ResolveShim, func(o runtime.CreateOpts) (runtime.CreateOpts, error) {
 		if o.Log == nil || o.Terminal || o.Stdin != "" {
 			o.Log = nil
 			return o, nil
@@ -74,4 +94,23 @@ func (f *Family) Create(ctx context.Context, o runtime.CreateOpts) (uint32, erro
 // Restart is not supported by any family yet.
 func (f *Family) Restart(ctx context.Context, t runtime.Task) error {
 	return runtime.Unsupported{Family: f.name}.Restart(ctx, t)
+}
+
+// InstalledShims returns the io.containerd.<rt>.<ver> names of the shim v2 binaries on $PATH and
+// next to corrald.
+func InstalledShims() []string {
+	dirs := filepath.SplitList(os.Getenv("PATH"))
+	if self, err := os.Executable(); err == nil {
+		dirs = append(dirs, filepath.Dir(self))
+	}
+	var out []string
+	for _, dir := range dirs {
+		matches, _ := filepath.Glob(filepath.Join(dir, "containerd-shim-*-*"))
+		for _, m := range matches {
+			if name, ok := NameOf(filepath.Base(m)); ok && runtime.IsExecutable(m) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }

@@ -1,8 +1,6 @@
 package runtime
 
 import (
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -30,7 +28,7 @@ func (r *Resolver) List() []Info {
 	for _, b := range builtins {
 		names[b] = "built-in"
 	}
-	for _, n := range shimsInstalled() {
+	for _, n := range v2.InstalledShims() {
 		names[n] = "installed shim"
 	}
 	for n := range r.cfg.Runtimes {
@@ -50,24 +48,5 @@ func (r *Resolver) List() []Info {
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return strings.Compare(out[i].Name, out[j].Name) < 0 })
-	return out
-}
-
-// shimsInstalled returns the io.containerd.<rt>.<ver> names of the shim v2 binaries on $PATH and
-// next to corrald.
-func shimsInstalled() []string {
-	dirs := filepath.SplitList(os.Getenv("PATH"))
-	if d := selfDir(); d != "" {
-		dirs = append(dirs, d)
-	}
-	var out []string
-	for _, dir := range dirs {
-		matches, _ := filepath.Glob(filepath.Join(dir, "containerd-shim-*-*"))
-		for _, m := range matches {
-			if name, ok := v2.NameOf(filepath.Base(m)); ok && isExecutable(m) {
-				out = append(out, name)
-			}
-		}
-	}
 	return out
 }

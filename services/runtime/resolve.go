@@ -4,11 +4,7 @@
 package runtime
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -110,67 +106,13 @@ func (r *Resolver) Lookup(name string) (runtime.Family, runtime.Binary, error) {
 	if f.Unavailable != nil {
 		return f, bin, r.unavailable(name, f.Unavailable)
 	}
-	bin.Path, bin.Args, err = r.binary(name, f.Name)
-	if err != nil {
-		return f, bin, r.unavailable(name, err)
+	rt := r.cfg.Runtimes[name]
+	if bin, err = f.Ops.Resolve(name, rt.Path, rt.RuntimeArgs); err != nil {
+		return f, runtime.Binary{Name: name}, r.unavailable(name, err)
 	}
 	return f, bin, nil
 }
 
 func (r *Resolver) unavailable(name string, why error) error {
 	return fmt.Errorf("runtime %q is not available: %w; choose another with --runtime or set default_runtime in the config", name, why)
-}
-
-// binary finds the executable a family runs for name: the configured path wins, for built-in
-// names too; else the family's binary name on $PATH.
-func (r *Resolver) binary(name, family string) (string, []string, error) {
-	if family == "lcr" {
-		return "", nil, nil
-	}
-	rt := r.cfg.Runtimes[name]
-	if rt.Path != "" {
-		fi, err := os.Stat(rt.Path)
-		if err != nil {
-			return "", nil, fmt.Errorf("configured path %s ([runtimes.%s] path) does not exist: %w", rt.Path, name, errdefs.ErrFailedPrecondition)
-		}
-		if fi.IsDir() || fi.Mode()&0o111 == 0 {
-			return "", nil, fmt.Errorf("configured path %s ([runtimes.%s] path) is not an executable file: %w", rt.Path, name, errdefs.ErrFailedPrecondition)
-		}
-		return rt.Path, rt.RuntimeArgs, nil
-	}
-	bin := name
-	if v2.IsV2Name(name) {
-		bin = v2.BinaryName(name)
-	}
-	p, err := exec.LookPath(bin)
-	if err == nil {
-		return p, rt.RuntimeArgs, nil
-	}
-	if !errors.Is(err, exec.ErrNotFound) {
-		return "", nil, err
-	}
-	where := "$PATH (" + os.Getenv("PATH") + ")"
-	if v2.IsV2Name(name) {
-		// containerd also looks next to its own executable for shims.
-		if dir := selfDir(); dir != "" {
-			if p := filepath.Join(dir, bin); isExecutable(p) {
-				return p, rt.RuntimeArgs, nil
-			}
-			where += " or next to corrald in " + dir
-		}
-	}
-	return "", nil, fmt.Errorf("binary %s not found on %s (install it or set [runtimes.%s] path): %w", bin, where, name, errdefs.ErrFailedPrecondition)
-}
-
-func selfDir() string {
-	self, err := os.Executable()
-	if err != nil {
-		return ""
-	}
-	return filepath.Dir(self)
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
