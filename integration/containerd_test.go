@@ -17,7 +17,6 @@ import (
 	apitask "github.com/containerd/containerd/api/types/task"
 
 	lxc "github.com/corral-dev/corral/engine/lcr"
-	"github.com/corral-dev/corral/shim"
 )
 
 // lcrRuntime is the runtime name under which containerd finds corral-shim as containerd-shim-lcr-v1.
@@ -167,32 +166,7 @@ func (c *ctrd) cleanup() {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-	h, err := lxc.LoadHierarchies()
-	if err != nil {
-		return
-	}
-	configs, _ := filepath.Glob(filepath.Join(c.Bundle("*", "*"), shim.ConfigFile))
-	for _, f := range configs {
-		cfg, err := shim.ReadConfig(filepath.Dir(f))
-		if err != nil || cfg.LXC == nil {
-			continue
-		}
-		for _, dir := range []string{cfg.LXC.Cgroup, cfg.LXC.Cgroup + lxc.MonitorSuffix} {
-			cg := h.Cgroup(dir)
-			for i := 0; i < 100; i++ {
-				pids, _ := cg.Procs()
-				if len(pids) == 0 {
-					break
-				}
-				for _, p := range pids {
-					_ = syscall.Kill(p, syscall.SIGKILL)
-				}
-				_ = cg.Thaw()
-				time.Sleep(10 * time.Millisecond)
-			}
-			_ = cg.Remove()
-		}
-	}
+	cleanupLXCBundles(c.Bundle("*", "*"))
 	// ctr's spec puts a container's cgroup at /<ns>/<id>: the namespace's is left, empty.
 	for _, pattern := range []string{"/sys/fs/cgroup/*/" + ctrdNamespace, "/sys/fs/cgroup/" + ctrdNamespace} {
 		dirs, _ := filepath.Glob(pattern)

@@ -280,12 +280,15 @@ func (d *daemon) assertLXCGone(t *testing.T, id string) {
 
 // cleanupLXC kills what lcr containers a failed test left (lxc-execute is in the monitor's cgroup)
 // and removes their cgroups.
-func (d *daemon) cleanupLXC() {
+func (d *daemon) cleanupLXC() { cleanupLXCBundles(d.Bundle("*", "*")) }
+
+// cleanupLXCBundles does what cleanupLXC does for the bundles that match pattern.
+func cleanupLXCBundles(pattern string) {
 	h, err := lxc.LoadHierarchies()
 	if err != nil {
 		return
 	}
-	configs, _ := filepath.Glob(filepath.Join(d.Root(), "bundles", "*", "*", shim.ConfigFile))
+	configs, _ := filepath.Glob(filepath.Join(pattern, shim.ConfigFile))
 	for _, f := range configs {
 		c, err := shim.ReadConfig(filepath.Dir(f))
 		if err != nil || c.LXC == nil {

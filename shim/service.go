@@ -47,6 +47,19 @@ func (s *Service) get() (*container, error) {
 	return s.k, nil
 }
 
+// process returns the container and its process execID ("" is the init).
+func (s *Service) process(execID string) (*container, *process, error) {
+	k, err := s.get()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := k.procs.get(execID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, p, nil
+}
+
 // Create creates the container with the driver its options name.
 func (s *Service) Create(ctx context.Context, r *task.CreateTaskRequest) (*task.CreateTaskResponse, error) {
 	if len(r.Rootfs) > 0 {
@@ -185,11 +198,7 @@ func (s *Service) Kill(ctx context.Context, r *task.KillRequest) (*emptypb.Empty
 	if r.Signal > 64 {
 		return nil, fmt.Errorf("signal %d: signals are 0 to 64: %w", r.Signal, errdefs.ErrInvalidArgument)
 	}
-	k, err := s.get()
-	if err != nil {
-		return nil, err
-	}
-	p, err := k.procs.get(r.ExecID)
+	k, p, err := s.process(r.ExecID)
 	if err != nil {
 		return nil, err
 	}

@@ -17,11 +17,7 @@ import (
 
 // State reports the init's or an exec's state.
 func (s *Service) State(ctx context.Context, r *task.StateRequest) (*task.StateResponse, error) {
-	k, err := s.get()
-	if err != nil {
-		return nil, err
-	}
-	p, err := k.procs.get(r.ExecID)
+	k, p, err := s.process(r.ExecID)
 	if err != nil {
 		return nil, err
 	}
@@ -53,11 +49,7 @@ func (s *Service) State(ctx context.Context, r *task.StateRequest) (*task.StateR
 
 // Wait returns the exit of the init or an exec once it is recorded.
 func (s *Service) Wait(ctx context.Context, r *task.WaitRequest) (*task.WaitResponse, error) {
-	k, err := s.get()
-	if err != nil {
-		return nil, err
-	}
-	p, err := k.procs.get(r.ExecID)
+	_, p, err := s.process(r.ExecID)
 	if err != nil {
 		return nil, err
 	}
@@ -154,11 +146,7 @@ func (s *Service) Stats(ctx context.Context, r *task.StatsRequest) (*task.StatsR
 
 // ResizePty resizes the terminal of the init or an exec.
 func (s *Service) ResizePty(ctx context.Context, r *task.ResizePtyRequest) (*emptypb.Empty, error) {
-	k, err := s.get()
-	if err != nil {
-		return nil, err
-	}
-	p, err := k.procs.get(r.ExecID)
+	k, p, err := s.process(r.ExecID)
 	if err != nil {
 		return nil, err
 	}
@@ -181,11 +169,7 @@ func (s *Service) ResizePty(ctx context.Context, r *task.ResizePtyRequest) (*emp
 
 // CloseIO closes the stdin of the init or an exec once what the client wrote is delivered.
 func (s *Service) CloseIO(ctx context.Context, r *task.CloseIORequest) (*emptypb.Empty, error) {
-	k, err := s.get()
-	if err != nil {
-		return nil, err
-	}
-	p, err := k.procs.get(r.ExecID)
+	_, p, err := s.process(r.ExecID)
 	if err != nil {
 		return nil, err
 	}
