@@ -19,6 +19,7 @@ import (
 	namespacesapi "github.com/containerd/containerd/api/services/namespaces/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	versionapi "github.com/containerd/containerd/api/services/version/v1"
+	"github.com/containerd/containerd/v2/core/metadata"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
 	"google.golang.org/grpc"
@@ -34,6 +35,7 @@ import (
 	v2 "github.com/corral-dev/corral/runtime/v2"
 	"github.com/corral-dev/corral/services/containers"
 	"github.com/corral-dev/corral/services/events"
+	"github.com/corral-dev/corral/services/images"
 	"github.com/corral-dev/corral/services/introspection"
 	"github.com/corral-dev/corral/services/leases"
 	"github.com/corral-dev/corral/services/namespaces"
@@ -45,11 +47,12 @@ import (
 
 // Daemon is a running corrald.
 type Daemon struct {
-	cfg   *config.Config
-	lock  *os.File
-	store *store.Store
-	grpc  *grpc.Server
-	drain *drain
+	cfg    *config.Config
+	lock   *os.File
+	store  *store.Store
+	grpc   *grpc.Server
+	drain  *drain
+	images *images.Store
 }
 
 // New prepares corrald from cfg: directories, metadata, runtime families, services, and restores the
@@ -76,6 +79,15 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	defer func() {
 		if retErr != nil {
 			st.Close()
+		}
+	}()
+	img, err := images.Open(ctx, filepath.Join(cfg.Root, "images"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			img.Close()
 		}
 	}()
 	ex := events.NewExchange()
@@ -110,10 +122,12 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 
 	dr := newDrain()
 	srv := grpc.NewServer(grpc.UnaryInterceptor(dr.unary), grpc.StreamInterceptor(dr.stream))
-	containersapi.RegisterContainersServer(srv, &containers.Service{Store: st, Resolver: resolver, Events: ex, BeforeDelete: ts.DeleteStopped})
+	containersapi.RegisterContainersServer(srv, &containers.Service{Store: st, Resolver: resolver, Events: ex, BeforeDelete: ts.DeleteStopped,
+		Mirror: images.NewContainers(img)})
 	tasksapi.RegisterTasksServer(srv, ts)
 	eventsapi.RegisterEventsServer(srv, &events.Service{Exchange: ex})
-	leasesapi.RegisterLeasesServer(srv, &leases.Service{Store: st})
+	leasesapi.RegisterLeasesServer(srv, &leases.Service{Store: st, Mirror: metadata.NewLeaseManager(img.DB), Collect: img.Collect})
+	serveImages(srv, img)
 	namespacesapi.RegisterNamespacesServer(srv, &namespaces.Service{Store: st})
 	versionapi.RegisterVersionServer(srv, version.Service{})
 	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, Families: registry.Families(),
@@ -121,7 +135,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 			api.ExportConfig: cfg.Path, api.ExportRoot: cfg.Root, api.ExportState: cfg.State, api.ExportAddress: cfg.GRPC.Address,
 		}})
 	healthpb.RegisterHealthServer(srv, health.NewServer())
-	return &Daemon{cfg: cfg, lock: lock, store: st, grpc: srv, drain: dr}, nil
+	return &Daemon{cfg: cfg, lock: lock, store: st, grpc: srv, drain: dr, images: img}, nil
 }
 
 // families builds the registry in the seed's detect order: lcr, shim v2, shim v1, all three on the
@@ -182,6 +196,7 @@ func findShim(configured string) (string, error) {
 func (d *Daemon) Serve(ctx context.Context) error {
 	defer d.lock.Close()
 	defer d.store.Close()
+	defer d.images.Close()
 	ln, err := listen(d.cfg.GRPC.Address, 0o660)
 	if err != nil {
 		return err

@@ -31,6 +31,8 @@ type Service struct {
 	Events   *evexchange.Exchange
 	// BeforeDelete runs before a container is deleted: it removes a stopped task or refuses.
 	BeforeDelete func(ctx context.Context, ns, id string) error
+	// Mirror, if set, also keeps every container that uses a snapshot, for garbage collection.
+	Mirror Mirror
 
 	mu sync.Mutex // serializes updates, each a read and a write
 }
@@ -101,6 +103,10 @@ func (s *Service) create(ctx context.Context, c *containersapi.Container) (*cont
 	if err := s.Store.Put(ns, store.Containers, c.ID, b, true); err != nil {
 		return nil, err
 	}
+	if err := s.mirrorCreate(ctx, c); err != nil {
+		_ = s.Store.Delete(ns, store.Containers, c.ID)
+		return nil, fmt.Errorf("failed to create container %s: %w", c.ID, err)
+	}
 	s.Events.Publish(ctx, ns, "/containers/create", &events.ContainerCreate{ID: c.ID, Image: c.Image,
 		Runtime: &events.ContainerCreate_Runtime{Name: name, Options: c.Runtime.Options}})
 	return c, nil
@@ -136,6 +142,7 @@ func (s *Service) Delete(ctx context.Context, r *containersapi.DeleteContainerRe
 	if err := s.Store.Delete(ns, store.Containers, r.ID); err != nil {
 		return nil, services.ToGRPC(err)
 	}
+	s.mirrorDelete(ctx, r.ID)
 	s.Events.Publish(ctx, ns, "/containers/delete", &events.ContainerDelete{ID: r.ID})
 	return &emptypb.Empty{}, nil
 }

@@ -1,5 +1,7 @@
-// Package leases serves containerd's leases API. Corral has no content or snapshots to collect, so a
-// lease only records its id, labels and resources; clients such as ctr create one around every run.
+// Package leases serves containerd's leases API: a lease's id, labels and resources are in the
+// store, and mirrored to the image store's lease manager, which protects the content and snapshots
+// a client makes under the lease from garbage collection. Clients such as ctr create one around every
+// pull and run.
 package leases
 
 import (
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	leasesapi "github.com/containerd/containerd/api/services/leases/v1"
+	cleases "github.com/containerd/containerd/v2/core/leases"
 	"github.com/containerd/errdefs"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -23,6 +26,10 @@ import (
 type Service struct {
 	leasesapi.UnimplementedLeasesServer
 	Store *store.Store
+	// Mirror, if set, also keeps every lease and its resources (mirror.go).
+	Mirror cleases.Manager
+	// Collect, if set, collects garbage before a synchronous delete answers.
+	Collect func(context.Context) error
 }
 
 // resources is the store kind holding each lease's resources, kept as a ListResourcesResponse.
@@ -70,6 +77,10 @@ func (s *Service) Create(ctx context.Context, r *leasesapi.CreateRequest) (*leas
 	if err := s.Store.Put(ns, store.Leases, id, b, true); err != nil {
 		return nil, services.ToGRPC(err)
 	}
+	if err := s.mirrorCreate(ctx, id, r.Labels); err != nil {
+		_ = s.Store.Delete(ns, store.Leases, id)
+		return nil, services.ToGRPC(fmt.Errorf("failed to create lease %s: %w", id, err))
+	}
 	return &leasesapi.CreateResponse{Lease: l}, nil
 }
 
@@ -83,6 +94,9 @@ func (s *Service) Delete(ctx context.Context, r *leasesapi.DeleteRequest) (*empt
 		return nil, services.ToGRPC(err)
 	}
 	_ = s.Store.Delete(ns, resources, r.ID)
+	if err := s.mirrorDelete(ctx, r.ID, r.Sync); err != nil {
+		return nil, services.ToGRPC(fmt.Errorf("failed to delete lease %s: %w", r.ID, err))
+	}
 	return &emptypb.Empty{}, nil
 }
 
@@ -126,6 +140,9 @@ func (s *Service) editResources(ctx context.Context, id string, res *leasesapi.R
 	}
 	if add {
 		out = append(out, res)
+	}
+	if err := s.mirrorResource(ctx, id, res, add); err != nil {
+		return fmt.Errorf("lease %s: %w", id, err)
 	}
 	b, _ := proto.Marshal(&leasesapi.ListResourcesResponse{Resources: out})
 	return s.Store.Set(ns, resources, id, b)

@@ -1,0 +1,115 @@
+// Package images keeps images, content and snapshots with containerd's own libraries: the local
+// content store and the overlayfs snapshotter (native where overlayfs cannot work) under one root,
+// their metadata in a bbolt db of containerd's schema, namespaced, with leases and garbage
+// collection. It serves containerd's Images API over that db.
+package images
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/containerd/containerd/v2/core/metadata"
+	"github.com/containerd/containerd/v2/core/snapshots"
+	"github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/containerd/containerd/v2/plugins/snapshots/native"
+	"github.com/containerd/containerd/v2/plugins/snapshots/overlay"
+	"github.com/containerd/containerd/v2/plugins/snapshots/overlay/overlayutils"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/log"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Snapshotter names, as containerd and its clients spell them.
+const (
+	Overlay = "overlayfs"
+	Native  = "native"
+)
+
+// Store is the image store of one corrald: the metadata db over the content store and snapshotters.
+type Store struct {
+	// DB is containerd's metadata db: wrap its content store, snapshotters and leases for services.
+	DB *metadata.DB
+	// Default is the snapshotter used by corral when none is named: overlayfs when it works here.
+	Default string
+	// Root is the directory holding everything below.
+	Root string
+
+	gc *collector
+}
+
+// Open opens (creating) the store under root: root/meta.db, root/content and
+// root/snapshots/<snapshotter>. It collects garbage left by a previous run before it returns.
+func Open(ctx context.Context, root string) (_ *Store, retErr error) {
+	if err := os.MkdirAll(root, 0o711); err != nil {
+		return nil, fmt.Errorf("failed to create %s: %w", root, err)
+	}
+	cs, err := local.NewStore(filepath.Join(root, "content"))
+	if err != nil {
+		return nil, fmt.Errorf("failed to open the content store: %w", err)
+	}
+	sns, def, err := snapshotters(ctx, filepath.Join(root, "snapshots"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			for _, sn := range sns {
+				sn.Close()
+			}
+		}
+	}()
+	path := filepath.Join(root, "meta.db")
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("failed to open %s: another corrald is using it: %w", path, errdefs.ErrUnavailable)
+		}
+		return nil, fmt.Errorf("failed to open %s: %w", path, err)
+	}
+	db := metadata.NewDB(bdb, cs, sns)
+	if err := db.Init(ctx); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("failed to initialize %s: %w", path, err)
+	}
+	s := &Store{DB: db, Default: def, Root: root, gc: newCollector(db)}
+	if err := s.Collect(ctx); err != nil {
+		log.G(ctx).WithError(err).Warn("failed to collect garbage at start")
+	}
+	return s, nil
+}
+
+// snapshotters opens native, and overlayfs where the kernel and the filesystem under dir allow it;
+// the default is overlayfs if it opened.
+func snapshotters(ctx context.Context, dir string) (map[string]snapshots.Snapshotter, string, error) {
+	sn, err := native.NewSnapshotter(filepath.Join(dir, Native))
+	if err != nil {
+		return nil, "", fmt.Errorf("failed to open the native snapshotter: %w", err)
+	}
+	sns := map[string]snapshots.Snapshotter{Native: sn}
+	ovl := filepath.Join(dir, Overlay)
+	if err := os.MkdirAll(ovl, 0o700); err != nil {
+		return nil, "", err
+	}
+	if err := overlayutils.Supported(ovl); err != nil {
+		log.G(ctx).WithError(err).Info("overlayfs snapshotter unavailable; using native")
+		return sns, Native, nil
+	}
+	if sns[Overlay], err = overlay.NewSnapshotter(ovl); err != nil {
+		sn.Close()
+		return nil, "", fmt.Errorf("failed to open the overlayfs snapshotter: %w", err)
+	}
+	return sns, Overlay, nil
+}
+
+// Close stops garbage collection and closes the db and snapshotters.
+func (s *Store) Close() error {
+	s.gc.stop()
+	for _, sn := range s.DB.Snapshotters() {
+		sn.Close()
+	}
+	return s.DB.Close()
+}
