@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/containerd/containerd/api/types"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -42,6 +43,8 @@ type CreateOpts struct {
 	Options *anypb.Any
 	// Log, if set, is the log file the init's output is written to, besides Stdout and Stderr.
 	Log *keeper.LogFile
+	// Rootfs are mounts (a snapshot's) the shim mounts on <bundle>/rootfs before it creates the task.
+	Rootfs []*types.Mount
 }
 
 // KillOpts are the parameters of Kill.

@@ -118,6 +118,9 @@ func Delete(ctx context.Context, f Flags) (*task.DeleteResponse, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if c.Rootfs {
+		defer unmountRootfs(dir) //nolint:errcheck // the answer is the exit; a busy mount stays for the next delete
+	}
 	if pid, err := runc.ReadPidFile(filepath.Join(dir, InitPIDFile)); err == nil {
 		resp.Pid = uint32(pid)
 	}

@@ -43,6 +43,8 @@ type Config struct {
 	Stdout   string `json:"stdout,omitempty"`
 	Stderr   string `json:"stderr,omitempty"`
 	Terminal bool   `json:"terminal,omitempty"`
+	// Rootfs is set when the keeper mounted Create's rootfs mounts on <bundle>/rootfs.
+	Rootfs bool `json:"rootfs,omitempty"`
 	// LXC configures the lxc driver.
 	LXC *LXCConfig `json:"lxc,omitempty"`
 }

@@ -127,6 +127,11 @@ func (k *container) keep(ctx context.Context) {
 	k.init.io.drain(k.c.IODrain)
 	k.waitExecs()
 	k.drv.cleanup(ctx)
+	if k.c.Rootfs {
+		if err := unmountRootfs(k.c.Bundle); err != nil {
+			log.G(ctx).WithError(err).Warn("rootfs left mounted")
+		}
+	}
 	k.init.exit = Exit{Pid: uint32(e.Pid), Status: uint32(e.Status), ExitedAt: exited}
 	if err := WriteExit(k.dir, k.init.exit); err != nil {
 		log.G(ctx).WithError(err).Error("failed to record exit status")
@@ -186,6 +191,9 @@ func readSpec(bundle string) (*specs.Spec, error) {
 	var s specs.Spec
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("failed to parse %s: %w", filepath.Join(bundle, "config.json"), err)
+	}
+	if s.Root != nil {
+		s.Root.Path = absRoot(bundle, s.Root.Path)
 	}
 	return &s, nil
 }

@@ -62,9 +62,6 @@ func (s *Service) process(execID string) (*container, *process, error) {
 
 // Create creates the container with the driver its options name.
 func (s *Service) Create(ctx context.Context, r *task.CreateTaskRequest) (*task.CreateTaskResponse, error) {
-	if len(r.Rootfs) > 0 {
-		return nil, fmt.Errorf("failed to create container %s: rootfs mounts are not supported, set root.path in the spec: %w", r.ID, errdefs.ErrNotImplemented)
-	}
 	if r.Checkpoint != "" || r.ParentCheckpoint != "" {
 		return nil, fmt.Errorf("failed to create container %s: restoring a checkpoint: %w", r.ID, errdefs.ErrNotImplemented)
 	}
@@ -76,15 +73,23 @@ func (s *Service) Create(ctx context.Context, r *task.CreateTaskRequest) (*task.
 		o = s.defaults
 	}
 	c := &Config{Namespace: s.ns, ID: r.ID, Bundle: r.Bundle, Options: o.WithDefaults(),
-		Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal}
+		Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal, Rootfs: len(r.Rootfs) > 0}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.k != nil {
 		return nil, fmt.Errorf("container %s: %w", r.ID, errdefs.ErrAlreadyExists)
 	}
 	ctx = log.WithLogger(ctx, log.G(ctx).WithField("id", r.ID).WithField("namespace", s.ns))
+	if c.Rootfs {
+		if err := mountRootfs(r.Bundle, r.Rootfs); err != nil {
+			return nil, fmt.Errorf("failed to create container %s: %w", r.ID, err)
+		}
+	}
 	k, pid, err := newContainer(ctx, r.Bundle, c, s.r, s.exited)
 	if err != nil {
+		if c.Rootfs {
+			_ = unmountRootfs(r.Bundle)
+		}
 		return nil, fmt.Errorf("failed to create container %s: %w", r.ID, err)
 	}
 	s.k = k

@@ -55,7 +55,7 @@ func (r *Runtime) create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 		}
 	}()
 	resp, err := rpc[task.CreateTaskResponse](ctx, s.task, "Create", &task.CreateTaskRequest{ID: o.ID, Bundle: o.Bundle, Terminal: o.Terminal,
-		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Options: o.Options})
+		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Options: o.Options, Rootfs: o.Rootfs})
 	if err != nil {
 		return 0, err
 	}

@@ -66,9 +66,6 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 	if err := store.ValidateID("container", id); err != nil {
 		return nil, err
 	}
-	if len(r.Rootfs) > 0 {
-		return nil, fmt.Errorf("failed to create task %s: rootfs mounts are not supported, set root.path in the spec: %w", id, errdefs.ErrNotImplemented)
-	}
 	b, err := s.store.Get(ns, store.Containers, id)
 	if err != nil {
 		return nil, err
@@ -118,7 +115,7 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 			s.mu.Unlock()
 		}
 	}()
-	if err := writeBundle(bundle, c.Spec.GetValue()); err != nil {
+	if err := writeBundle(bundle, c.Spec.GetValue(), len(r.Rootfs) > 0); err != nil {
 		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
 	}
 	opts := r.Options
@@ -126,7 +123,7 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 		opts = c.Runtime.GetOptions()
 	}
 	pid, err := f.Ops.Create(ctx, runtime.CreateOpts{Task: t.rt, Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr,
-		Terminal: r.Terminal, Options: opts, Log: logFile})
+		Terminal: r.Terminal, Options: opts, Log: logFile, Rootfs: r.Rootfs})
 	if err != nil {
 		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
 	}
@@ -147,14 +144,15 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 	return t, nil
 }
 
-// writeBundle writes the spec as config.json after checking it names an absolute root path.
-func writeBundle(dir string, spec []byte) error {
+// writeBundle writes the spec as config.json after checking its root path: an absolute rootfs
+// directory, or with rootfs mounts the bundle's rootfs directory where the shim mounts them.
+func writeBundle(dir string, spec []byte, mounts bool) error {
 	var s specs.Spec
 	if err := json.Unmarshal(spec, &s); err != nil {
 		return fmt.Errorf("container spec is not a valid OCI spec: %v: %w", err, errdefs.ErrInvalidArgument)
 	}
-	if s.Root == nil || !strings.HasPrefix(s.Root.Path, "/") {
-		return fmt.Errorf("spec root.path must be an absolute rootfs directory: %w", errdefs.ErrInvalidArgument)
+	if err := checkRoot(dir, s.Root, mounts); err != nil {
+		return err
 	}
 	if s.Process == nil || len(s.Process.Args) == 0 {
 		return fmt.Errorf("spec process.args must name the command to run: %w", errdefs.ErrInvalidArgument)
@@ -171,6 +169,16 @@ func writeBundle(dir string, spec []byte) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "config.json"), spec, 0o600)
+}
+
+func checkRoot(dir string, root *specs.Root, mounts bool) error {
+	switch {
+	case mounts && (root == nil || root.Path != "rootfs" && root.Path != filepath.Join(dir, "rootfs")):
+		return fmt.Errorf("with rootfs mounts, spec root.path must be \"rootfs\", where the shim mounts them: %w", errdefs.ErrInvalidArgument)
+	case !mounts && (root == nil || !strings.HasPrefix(root.Path, "/")):
+		return fmt.Errorf("spec root.path must be an absolute rootfs directory: %w", errdefs.ErrInvalidArgument)
+	}
+	return nil
 }
 
 // DefaultPath is added to a process environment that has no PATH.
