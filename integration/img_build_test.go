@@ -1,0 +1,105 @@
+package integration
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	imgspecs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// imageTar writes an OCI layout tarball of a busybox image named name to dir and returns its path.
+// The image has one uncompressed layer (busybox-static, its applets as symlinks, /etc/passwd with a
+// user 1000), and a config with an environment and a working directory; nothing comes from a
+// network.
+func imageTar(t *testing.T, dir, name string) string {
+	t.Helper()
+	blobs := map[digest.Digest][]byte{}
+	add := func(mediaType string, b []byte) ocispec.Descriptor {
+		d := digest.FromBytes(b)
+		blobs[d] = b
+		return ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(b))}
+	}
+	layer := busyboxLayer(t)
+	config, _ := json.Marshal(ocispec.Image{
+		Platform: ocispec.Platform{Architecture: goruntime.GOARCH, OS: "linux"},
+		Config:   ocispec.ImageConfig{Env: []string{"PATH=/bin", "IMG=busybox"}, Cmd: []string{"sh"}, WorkingDir: "/tmp"},
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(layer)}},
+	})
+	manifest, _ := json.Marshal(ocispec.Manifest{
+		Versioned: imgspecs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
+		Config: add(ocispec.MediaTypeImageConfig, config),
+		Layers: []ocispec.Descriptor{add(ocispec.MediaTypeImageLayer, layer)},
+	})
+	m := add(ocispec.MediaTypeImageManifest, manifest)
+	m.Annotations = map[string]string{"io.containerd.image.name": name, ocispec.AnnotationRefName: name[strings.LastIndex(name, ":")+1:]}
+	index, _ := json.Marshal(ocispec.Index{Versioned: imgspecs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{m}})
+
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	file := func(name string, b []byte) {
+		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
+		_, _ = tw.Write(b)
+	}
+	file(ocispec.ImageLayoutFile, []byte(`{"imageLayoutVersion":"1.0.0"}`))
+	file("index.json", index)
+	for d, b := range blobs {
+		file("blobs/sha256/"+d.Encoded(), b)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "image.tar")
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// busyboxLayer is a tar of a busybox root filesystem.
+func busyboxLayer(t *testing.T) []byte {
+	t.Helper()
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Skip("busybox-static is not installed")
+	}
+	bin, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := exec.Command(bb, "--list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	for _, d := range []string{"bin", "dev", "etc", "proc", "root", "sys", "tmp"} {
+		_ = tw.WriteHeader(&tar.Header{Name: d + "/", Mode: 0o755, Typeflag: tar.TypeDir})
+	}
+	_ = tw.WriteHeader(&tar.Header{Name: "bin/busybox", Mode: 0o755, Size: int64(len(bin)), Typeflag: tar.TypeReg})
+	_, _ = tw.Write(bin)
+	for _, app := range strings.Fields(string(list)) {
+		if app != "busybox" {
+			_ = tw.WriteHeader(&tar.Header{Name: "bin/" + app, Linkname: "busybox", Mode: 0o777, Typeflag: tar.TypeSymlink})
+		}
+	}
+	for name, s := range map[string]string{
+		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/tmp:/bin/sh\n",
+		"etc/group":  "root:x:0:\nuser:x:1000:\n",
+	} {
+		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(s)), Typeflag: tar.TypeReg})
+		_, _ = tw.Write([]byte(s))
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
