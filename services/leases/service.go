@@ -1,7 +1,5 @@
-// Package leases serves containerd's leases API: a lease's id, labels and resources are in the
-// store, and mirrored to the image store's lease manager, which protects the content and snapshots
-// a client makes under the lease from garbage collection. Clients such as ctr create one around every
-// pull and run.
+// Package leases serves containerd's leases API from the store, mirrored to the image store's lease
+// manager that guards what a client makes under a lease (ctr: each pull and run) from collection.
 package leases
 
 import (
