@@ -27,6 +27,12 @@ func TestImagesCtr(t *testing.T) {
 			if out != "hi busybox\n/tmp\n" {
 				t.Fatalf("got %q", out)
 			}
+			if n := countMounts(t, d.dir); n != 0 {
+				t.Fatalf("%d mounts left under %s after run --rm", n, d.dir)
+			}
 		})
+	}
+	if out := d.ctr("snapshots", "ls").must(t); strings.Contains(out, "img-") {
+		t.Fatalf("a container's snapshot outlived run --rm: %q", out)
 	}
 }
