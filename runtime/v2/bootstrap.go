@@ -149,24 +149,8 @@ func truncate(s string, n int) string {
 func (r *Runtime) abandon(ctx context.Context, t runtime.Task, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeouts.cleanup)
 	defer cancel()
-	pids := shimPids(t)
-	sockets := socketPaths(pids)
-	errs := []error{cause}
-	for _, pid := range pids {
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-			errs = append(errs, fmt.Errorf("failed to kill shim %d of %s: %w", pid, t.ID, err))
-		}
-	}
-	for _, pid := range pids {
-		if err := waitGone(ctx, pid); err != nil {
-			errs = append(errs, fmt.Errorf("failed to kill shim %d of %s: %w", pid, t.ID, err))
-		}
-	}
-	// A runtime the killed shim started (runc create) may still run in the bundle: let it finish,
-	// so that the delete below removes what it made.
-	if err := waitIdle(ctx, t.Bundle); err != nil {
-		errs = append(errs, fmt.Errorf("processes of %s still run in its bundle: %w", t.ID, err))
-	}
+	sockets, err := stopShims(ctx, t)
+	errs := []error{cause, err}
 	// It fails when the container was never created; all it could remove is gone anyway.
 	if _, err := r.cleanup(ctx, t); err != nil {
 		log.G(ctx).WithError(err).WithField("id", t.ID).Debug("delete of an abandoned shim")
@@ -177,6 +161,29 @@ func (r *Runtime) abandon(ctx context.Context, t runtime.Task, cause error) erro
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// stopShims kills the task's shim processes and waits until they, and any runtime they started in
+// the bundle (runc create), are gone, so that a delete after it removes all they made. It returns
+// the sockets the shims held.
+func stopShims(ctx context.Context, t runtime.Task) ([]string, error) {
+	pids := shimPids(t)
+	sockets := socketPaths(pids)
+	var errs []error
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			errs = append(errs, fmt.Errorf("failed to kill shim %d of %s: %w", pid, t.ID, err))
+		}
+	}
+	for _, pid := range pids {
+		if err := waitGone(ctx, pid); err != nil {
+			errs = append(errs, fmt.Errorf("failed to kill shim %d of %s: %w", pid, t.ID, err))
+		}
+	}
+	if err := waitIdle(ctx, t.Bundle); err != nil {
+		errs = append(errs, fmt.Errorf("processes of %s still run in its bundle: %w", t.ID, err))
+	}
+	return sockets, errors.Join(errs...)
 }
 
 // waitIdle waits until no process but shims runs in the directory dir, or ctx ends. A grouped

@@ -180,6 +180,12 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 			}
 			return r.abandon(ctx, t, nil)
 		}
+		// A shim that does not answer may still run, and a runtime it started too.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeouts.cleanup)
+		defer cancel()
+		if _, err := stopShims(cctx, t); err != nil {
+			return err
+		}
 		if _, err := r.cleanup(ctx, t); err != nil {
 			return err
 		}
@@ -191,9 +197,9 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 		return fmt.Errorf("in its shim: %w", err)
 	}
 	r.shutdown(cctx, t, s)
-	// A shim that did not exit holds a container the delete did not see: one a crash of corrald
-	// left in the middle of its creation.
-	if len(shimPids(t)) > 0 {
+	// A shim that did not exit, or a runtime still running in the bundle, belongs to a container the
+	// delete did not see: one a crash of corrald left in the middle of its creation.
+	if shims, all := len(shimPids(t)), len(pidsIn(t.Bundle)); shims > 0 || all > shims {
 		return r.abandon(ctx, t, nil)
 	}
 	return nil
