@@ -49,7 +49,8 @@ max_file = 3
 format = "json-file"
 
 # Any number of runtimes. A path also applies to the built-in names (runc, runsc, kata-runtime);
-# runtime_args (at most 50) go before the runtime's subcommand.
+# runtime_args (at most 50) go before the runtime's subcommand. Without a [runtimes.runsc] table,
+# runsc gets runtime_args = ["--network=none"]: its own networking refuses corral's containers.
 # [runtimes.my-runc]
 # path = "/usr/sbin/runc"
 # runtime_args = ["--debug"]
