@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	apitask "github.com/containerd/containerd/api/types/task"
@@ -213,6 +214,9 @@ func (s *Service) Update(ctx context.Context, r *tasksapi.UpdateTaskRequest) (*e
 	t, err := s.lookup(ctx, r.ContainerID)
 	if err != nil {
 		return nil, err
+	}
+	if rt := t.rt.Runtime; rt.Name == "runsc" || filepath.Base(rt.Path) == "runsc" {
+		return nil, services.ToGRPC(fmt.Errorf("failed to update task %s: runtime %s cannot update resources: %w", r.ContainerID, rt.Name, errdefs.ErrNotImplemented))
 	}
 	var res specs.LinuxResources
 	if err := json.Unmarshal(r.Resources.GetValue(), &res); err != nil {

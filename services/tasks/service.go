@@ -219,6 +219,9 @@ func (s *Service) watch(t *task) {
 	t.rec.State = runtime.Stopped
 	t.rec.ExitStatus = e.Status
 	t.rec.ExitedAt = e.Timestamp
+	if e.Pid == 0 { // shims answer Wait without the pid: events carry it, as containerd's do
+		e.Pid = t.rec.Pid
+	}
 	rec := t.rec
 	close(t.exited)
 	t.mu.Unlock()
