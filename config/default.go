@@ -38,6 +38,18 @@ shutdown = "10s"
 shim_connect = "5s"
 # The "delete" subcommand run for a shim v2 that died or cannot be reached.
 shim_cleanup = "5s"
+# How long a container run with --rm (label io.corral.rm) is left after its task exited and no client
+# waits for it, before corrald removes it. At start, the time a client riding out the restart has to
+# wait again.
+auto_remove = "2s"
+
+[restart]
+# Containers with a restart policy (label io.corral.restart: always, unless-stopped, on-failure[:N]).
+# The delay before a restart; it doubles for every restart of a task that ran less than reset_after,
+# up to max_backoff.
+backoff = "100ms"
+max_backoff = "1m0s"
+reset_after = "10s"
 
 [log]
 # Log files of containers that run detached; a container may set its own.
