@@ -215,6 +215,11 @@ func (s *Service) watch(t *task) {
 		t.mu.Unlock()
 		return
 	}
+	s.exited(ctx, t, e)
+}
+
+// exited records and publishes the exit of the task's init.
+func (s *Service) exited(ctx context.Context, t *task, e runtime.Exit) {
 	t.mu.Lock()
 	t.rec.State = runtime.Stopped
 	t.rec.ExitStatus = e.Status

@@ -33,6 +33,7 @@ type fakeFamily struct {
 	exits     chan runtime.Exit
 	deleted   []string
 	started   chan struct{}
+	state     runtime.State // what Status reports; running if empty
 }
 
 func (f *fakeFamily) Detect(name string) bool { return name == "runc" }
@@ -42,6 +43,12 @@ func (f *fakeFamily) Create(ctx context.Context, o runtime.CreateOpts) (uint32, 
 func (f *fakeFamily) Start(context.Context, runtime.Task, string) (uint32, error) {
 	close(f.started)
 	return 42, nil
+}
+func (f *fakeFamily) Status(context.Context, runtime.Task) (runtime.Status, error) {
+	if f.state == "" {
+		return runtime.Status{Pid: 42, State: runtime.Running}, nil
+	}
+	return runtime.Status{Pid: 42, State: f.state}, nil
 }
 func (f *fakeFamily) Kill(context.Context, runtime.Task, runtime.KillOpts) error {
 	f.exits <- runtime.Exit{Pid: 42, Status: 137, Timestamp: time.Now()}
@@ -194,7 +201,7 @@ func TestRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A new service over the same store, as after a corrald restart; its family sees the exit.
-	f2 := &fakeFamily{exits: make(chan runtime.Exit, 1)}
+	f2 := &fakeFamily{exits: make(chan runtime.Exit, 1), state: runtime.Created}
 	s2 := New(st, newResolver(t, f2), events.NewExchange(), s.dirs, s.log, time.Second)
 	if err := s2.Restore(context.Background()); err != nil {
 		t.Fatal(err)
@@ -214,6 +221,33 @@ func TestRestore(t *testing.T) {
 	}
 	if rec := tk.snapshot(); rec.ExitStatus != 3 {
 		t.Fatalf("restored exit %+v", rec)
+	}
+}
+
+// A task that exited while corrald was down is stopped, with its status, when Restore returns.
+func TestRestoreAsksTheRuntime(t *testing.T) {
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	s, st := newTestService(t, f)
+	putContainer(t, st, "c1", goodSpec)
+	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.start(context.Background(), tk); err != nil {
+		t.Fatal(err)
+	}
+	f2 := &fakeFamily{exits: make(chan runtime.Exit, 1), state: runtime.Stopped}
+	f2.exits <- runtime.Exit{Status: 7, Timestamp: time.Now()}
+	s2 := New(st, newResolver(t, f2), events.NewExchange(), s.dirs, s.log, time.Second)
+	if err := s2.Restore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tk, err = s2.get("default", "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := tk.snapshot(); rec.State != runtime.Stopped || rec.ExitStatus != 7 {
+		t.Fatalf("restored %+v, want stopped with 7", rec)
 	}
 }
 
