@@ -19,7 +19,8 @@ const restoreProbes = 16
 
 // Restore loads every task recorded in the store and asks the runtime of each one not yet stopped
 // for its state before corrald serves: a task that exited while corrald was down is stopped with the
-// status its keeper recorded, the others are watched.
+// status its keeper recorded, the others are watched. It then applies the restart policies and
+// auto-removes of the stopped tasks.
 func (s *Service) Restore(ctx context.Context) error {
 	nss, err := s.store.Namespaces()
 	if err != nil {
@@ -68,6 +69,13 @@ func (s *Service) Restore(ctx context.Context) error {
 		}
 	}
 	s.probe(ctx, live)
+	for _, ns := range nss {
+		for _, t := range s.list(ns) {
+			if t.snapshot().State == runtime.Stopped {
+				s.supervise(t, true)
+			}
+		}
+	}
 	return nil
 }
 

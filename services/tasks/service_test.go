@@ -32,7 +32,7 @@ type fakeFamily struct {
 	createErr error
 	exits     chan runtime.Exit
 	deleted   []string
-	started   chan struct{}
+	starts    int
 	state     runtime.State // what Status reports; running if empty
 }
 
@@ -41,7 +41,9 @@ func (f *fakeFamily) Create(ctx context.Context, o runtime.CreateOpts) (uint32, 
 	return 42, f.createErr
 }
 func (f *fakeFamily) Start(context.Context, runtime.Task, string) (uint32, error) {
-	close(f.started)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts++
 	return 42, nil
 }
 func (f *fakeFamily) Status(context.Context, runtime.Task) (runtime.Status, error) {
@@ -104,15 +106,15 @@ func putContainer(t *testing.T, st *store.Store, id, spec string) {
 const goodSpec = `{"process":{"args":["true"]},"root":{"path":"/"}}`
 
 func TestLifecycle(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	ctx := context.Background()
 	putContainer(t, st, "c1", goodSpec)
-	tk, err := s.create(ctx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+	tk, err := s.create(ctx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.create(ctx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}); !errors.Is(err, errdefs.ErrAlreadyExists) {
+	if _, err := s.create(ctx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil); !errors.Is(err, errdefs.ErrAlreadyExists) {
 		t.Fatalf("second create: %v, want AlreadyExists", err)
 	}
 	b, err := os.ReadFile(filepath.Join(tk.rt.Bundle, "config.json"))
@@ -162,7 +164,7 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 			f := &fakeFamily{createErr: tc.createErr, exits: make(chan runtime.Exit, 1)}
 			s, st := newTestService(t, f)
 			putContainer(t, st, "c1", tc.spec)
-			_, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+			_, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
 			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
 				t.Fatalf("create: %v, want %v", err, tc.want)
 			}
@@ -178,10 +180,10 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 
 // An exit that arrives before Start records Running must win: the task stays stopped.
 func TestExitBeforeStartReturns(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	putContainer(t, st, "c1", goodSpec)
-	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,10 +196,10 @@ func TestExitBeforeStartReturns(t *testing.T) {
 }
 
 func TestRestore(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	putContainer(t, st, "c1", goodSpec)
-	if _, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}); err != nil {
+	if _, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A new service over the same store, as after a corrald restart; its family sees the exit.
@@ -226,10 +228,10 @@ func TestRestore(t *testing.T) {
 
 // A task that exited while corrald was down is stopped, with its status, when Restore returns.
 func TestRestoreAsksTheRuntime(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	putContainer(t, st, "c1", goodSpec)
-	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,10 +254,10 @@ func TestRestoreAsksTheRuntime(t *testing.T) {
 }
 
 func TestExecIDIsNotTheContainerID(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	putContainer(t, st, "c1", goodSpec)
-	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
