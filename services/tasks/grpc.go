@@ -225,7 +225,7 @@ func (s *Service) Update(ctx context.Context, r *tasksapi.UpdateTaskRequest) (*e
 		return nil, err
 	}
 	if rt := t.rt.Runtime; rt.Name == "runsc" || filepath.Base(rt.Path) == "runsc" {
-		return nil, services.ToGRPC(fmt.Errorf("failed to update task %s: runtime %s cannot update resources: %w", r.ContainerID, rt.Name, errdefs.ErrNotImplemented))
+		return nil, services.ToGRPC(fmt.Errorf("runtime %s cannot update resources: %w", rt.Name, errdefs.ErrNotImplemented))
 	}
 	var res specs.LinuxResources
 	if err := json.Unmarshal(r.Resources.GetValue(), &res); err != nil {
