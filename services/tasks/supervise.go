@@ -37,7 +37,7 @@ func (s *Service) supervise(t *task, restore bool) {
 		return // removed with its task
 	}
 	if c.Labels[api.LabelAutoRemove] == "true" && s.Supervision.RemoveContainer != nil {
-		go s.autoRemove(t)
+		go s.autoRemove(t, c.CreatedAt.AsTime())
 		return
 	}
 	rec := t.snapshot()
@@ -94,9 +94,10 @@ func (s *Service) restart(t *task, restore bool) {
 	}
 }
 
-// autoRemove removes t's container once no client waits for t, which has stopped, and the
-// auto-remove delay has passed: a client such as `corral run --rm` removes it itself, or dies.
-func (s *Service) autoRemove(t *task) {
+// autoRemove removes t's container, created at created, once no client waits for t, which has
+// stopped, and the auto-remove delay has passed: a client such as `corral run --rm` removes it
+// itself, or dies. A task or container deleted meanwhile was a client's to remove.
+func (s *Service) autoRemove(t *task, created time.Time) {
 	for {
 		time.Sleep(s.Supervision.AutoRemove)
 		if t.waiters.Load() == 0 {
@@ -104,8 +105,8 @@ func (s *Service) autoRemove(t *task) {
 		}
 	}
 	ns, id := t.rt.Namespace, t.rt.ID
-	if cur, err := s.get(ns, id); err == nil && cur != t {
-		return // a client made a new task
+	if c, err := s.container(ns, id); err != nil || !s.current(t) || !c.CreatedAt.AsTime().Equal(created) {
+		return
 	}
 	ctx := log.WithLogger(context.Background(), log.L.WithField("id", id).WithField("namespace", ns))
 	if err := s.Supervision.RemoveContainer(ctx, ns, id); err != nil && !errdefs.IsNotFound(err) {
