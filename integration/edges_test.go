@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func TestRunscStockConfig(t *testing.T) {
 	if r := d.corral("run", "--rm", "--runtime", "runsc", "--rootfs", rootfs, "r11-runsc", "sh", "-c", "echo hi; exit 3"); r.code != 3 || r.stdout != "hi\n" {
 		t.Errorf("runsc on a stock config: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	d.corral("run", "-d", "--runtime", "runsc", "--rootfs", rootfs, "r11-runsc-up", "sleep", "1000").must(t)
+	d.corral("run", "-d", "--fifo-dir", filepath.Join(d.dir, "fifo"), "--runtime", "runsc", "--rootfs", rootfs, "r11-runsc-up", "sleep", "1000").must(t)
 	r := d.corral("tasks", "update", "--memory", "64m", "r11-runsc-up")
 	if r.code == 0 || !strings.Contains(r.stderr, "runtime runsc cannot update resources: not implemented") || strings.Contains(r.stderr, "Usage") {
 		t.Errorf("update on runsc: exit %d, stderr %q", r.code, r.stderr)
