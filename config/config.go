@@ -39,6 +39,8 @@ type Config struct {
 	Timeouts Timeouts `toml:"timeouts"`
 	// Log sets the defaults of the log files of containers that run detached.
 	Log keeper.Log `toml:"log"`
+	// Restart is the back-off of restart policies.
+	Restart Restart `toml:"restart"`
 	// Runtimes maps a runtime name to its binary and arguments.
 	Runtimes map[string]Runtime `toml:"runtimes"`
 
@@ -93,6 +95,20 @@ type Timeouts struct {
 	ShimConnect Duration `toml:"shim_connect"`
 	// ShimCleanup bounds the `delete` subcommand of a dead shim v2. Default 5s.
 	ShimCleanup Duration `toml:"shim_cleanup"`
+	// AutoRemove is how long corrald leaves a container run with --rm after its task exited and no
+	// client waits for it, before it removes it. Default 2s.
+	AutoRemove Duration `toml:"auto_remove"`
+}
+
+// Restart is the back-off between the restarts of a task by its container's restart policy.
+type Restart struct {
+	// Backoff is the delay before a restart. Default 100ms.
+	Backoff Duration `toml:"backoff"`
+	// MaxBackoff caps the delay, which doubles for every restart of a task that ran less than
+	// ResetAfter. Default 1m.
+	MaxBackoff Duration `toml:"max_backoff"`
+	// ResetAfter is how long a task must run for the delay to go back to Backoff. Default 10s.
+	ResetAfter Duration `toml:"reset_after"`
 }
 
 // Default returns the configuration used when no file is given.
@@ -110,6 +126,12 @@ func Default() *Config {
 			Shutdown:      Duration{10 * time.Second},
 			ShimConnect:   Duration{5 * time.Second},
 			ShimCleanup:   Duration{5 * time.Second},
+			AutoRemove:    Duration{2 * time.Second},
+		},
+		Restart: Restart{
+			Backoff:    Duration{100 * time.Millisecond},
+			MaxBackoff: Duration{time.Minute},
+			ResetAfter: Duration{10 * time.Second},
 		},
 		Log:      keeper.DefaultLog(),
 		Runtimes: map[string]Runtime{},
@@ -179,6 +201,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Log.Validate(); err != nil {
 		return err
+	}
+	if c.Restart.MaxBackoff.Duration < c.Restart.Backoff.Duration {
+		return fmt.Errorf("restart.max_backoff %s is below restart.backoff %s: %w", c.Restart.MaxBackoff, c.Restart.Backoff, errdefs.ErrInvalidArgument)
 	}
 	names := make([]string, 0, len(c.Runtimes))
 	for n := range c.Runtimes {

@@ -54,6 +54,11 @@ func TestDecode(t *testing.T) {
 		{name: "log level", in: "log_level = \"loud\"\n", wantErr: "log_level \"loud\""},
 		{name: "bad duration", in: "[timeouts]\nshutdown = \"soon\"\n", wantErr: "invalid duration"},
 		{name: "relative root", in: "root = \"data\"\n", wantErr: "root must be an absolute path"},
+		{name: "restart", in: "[restart]\nbackoff = \"1s\"\nmax_backoff = \"5s\"\n",
+			check: func(c *Config) bool {
+				return c.Restart.Backoff.Duration == time.Second && c.Restart.MaxBackoff.Duration == 5*time.Second
+			}},
+		{name: "restart bounds", in: "[restart]\nbackoff = \"2m\"\n", wantErr: "restart.max_backoff 1m0s is below restart.backoff 2m0s"},
 		{name: "log", in: "[log]\nmax_size = \"100k\"\nmax_file = 1\nformat = \"cri\"\n",
 			check: func(c *Config) bool {
 				return c.Log == keeper.Log{MaxSize: 100 << 10, MaxFile: 1, Format: keeper.LogFormatCRI}

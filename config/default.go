@@ -38,6 +38,18 @@ shutdown = "10s"
 shim_connect = "5s"
 # The "delete" subcommand run for a shim v2 that died or cannot be reached.
 shim_cleanup = "5s"
+# How long a container run with --rm (label io.corral.rm) is left after its task exited and no client
+# waits for it, before corrald removes it. At start, the time a client riding out the restart has to
+# wait again.
+auto_remove = "2s"
+
+[restart]
+# Containers with a restart policy (label io.corral.restart: always, unless-stopped, on-failure[:N]).
+# The delay before a restart; it doubles for every restart of a task that ran less than reset_after,
+# up to max_backoff.
+backoff = "100ms"
+max_backoff = "1m0s"
+reset_after = "10s"
 
 [log]
 # Log files of containers that run detached; a container may set its own.
@@ -49,7 +61,8 @@ max_file = 3
 format = "json-file"
 
 # Any number of runtimes. A path also applies to the built-in names (runc, runsc, kata-runtime);
-# runtime_args (at most 50) go before the runtime's subcommand.
+# runtime_args (at most 50) go before the runtime's subcommand. Without a [runtimes.runsc] table,
+# runsc gets runtime_args = ["--network=none"]: its own networking refuses corral's containers.
 # [runtimes.my-runc]
 # path = "/usr/sbin/runc"
 # runtime_args = ["--debug"]

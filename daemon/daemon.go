@@ -114,6 +114,8 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	}
 	ts := tasks.New(st, resolver, ex, tasks.Dirs{Bundles: filepath.Join(cfg.Root, "bundles"), Logs: filepath.Join(cfg.Root, "logs")},
 		cfg.Log, cfg.Timeouts.RuntimeCall.Duration)
+	cs := &containers.Service{Store: st, Resolver: resolver, Events: ex, BeforeDelete: ts.DeleteStopped, Mirror: images.NewContainers(img)}
+	ts.Supervision = tasks.Supervision{Restart: cfg.Restart, AutoRemove: cfg.Timeouts.AutoRemove.Duration, RemoveContainer: cs.Remove}
 	if err := ts.Restore(ctx); err != nil {
 		return nil, fmt.Errorf("failed to restore tasks: %w", err)
 	}
@@ -122,8 +124,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 
 	dr := newDrain()
 	srv := grpc.NewServer(grpc.UnaryInterceptor(dr.unary), grpc.StreamInterceptor(dr.stream))
-	containersapi.RegisterContainersServer(srv, &containers.Service{Store: st, Resolver: resolver, Events: ex, BeforeDelete: ts.DeleteStopped,
-		Mirror: images.NewContainers(img)})
+	containersapi.RegisterContainersServer(srv, cs)
 	tasksapi.RegisterTasksServer(srv, ts)
 	eventsapi.RegisterEventsServer(srv, &events.Service{Exchange: ex})
 	leasesapi.RegisterLeasesServer(srv, &leases.Service{Store: st, Mirror: metadata.NewLeaseManager(img.DB), Collect: img.Collect})

@@ -72,7 +72,7 @@ func (d *daemon) checkSettled(t *testing.T, id string) {
 	t.Helper()
 	for _, line := range strings.Split(d.corral("tasks", "ls").must(t), "\n") {
 		f := strings.Fields(line)
-		if len(f) != 3 || f[0] != id {
+		if len(f) < 3 || f[0] != id {
 			continue
 		}
 		switch f[2] {

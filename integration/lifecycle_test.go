@@ -79,7 +79,7 @@ func (d *daemon) taskPid(t *testing.T, id, status string) int {
 	t.Helper()
 	for _, line := range strings.Split(d.corral("tasks", "ls").must(t), "\n") {
 		f := strings.Fields(line)
-		if len(f) == 3 && f[0] == id {
+		if len(f) >= 3 && f[0] == id {
 			if f[2] != status {
 				t.Fatalf("task %s is %s, want %s", id, f[2], status)
 			}

@@ -147,6 +147,4 @@ type Ops interface {
 	Resize(ctx context.Context, t Task, opts ResizeOpts) error
 	// CloseIO closes the stdin of the init process or of an exec.
 	CloseIO(ctx context.Context, t Task, execID string) error
-	// Restart stops and starts the container again with the same spec.
-	Restart(ctx context.Context, t Task) error
 }

@@ -81,7 +81,6 @@ func TestUnsupported(t *testing.T) {
 		"delete-exec": func() error { return u.DeleteExec(ctx, tk, "x") },
 		"resize":      func() error { return u.Resize(ctx, tk, runtime.ResizeOpts{}) },
 		"close-io":    func() error { return u.CloseIO(ctx, tk, "") },
-		"restart":     func() error { return u.Restart(ctx, tk) },
 	} {
 		err := call()
 		if !errors.Is(err, errdefs.ErrNotImplemented) {

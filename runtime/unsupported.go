@@ -71,6 +71,3 @@ func (u Unsupported) Resize(context.Context, Task, ResizeOpts) error { return u.
 
 // CloseIO is not supported.
 func (u Unsupported) CloseIO(context.Context, Task, string) error { return u.err("close-io") }
-
-// Restart is not supported.
-func (u Unsupported) Restart(context.Context, Task) error { return u.err("restart") }

@@ -91,11 +91,6 @@ func (f *Family) Create(ctx context.Context, o runtime.CreateOpts) (uint32, erro
 	return f.create(ctx, o)
 }
 
-// Restart is not supported by any family yet.
-func (f *Family) Restart(ctx context.Context, t runtime.Task) error {
-	return runtime.Unsupported{Family: f.name}.Restart(ctx, t)
-}
-
 // InstalledShims returns the io.containerd.<rt>.<ver> names of the shim v2 binaries on $PATH and
 // next to corrald.
 func InstalledShims() []string {

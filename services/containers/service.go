@@ -5,11 +5,11 @@ package containers
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/containerd/containerd/api/events"
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/errdefs"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -33,8 +33,6 @@ type Service struct {
 	BeforeDelete func(ctx context.Context, ns, id string) error
 	// Mirror, if set, also keeps every container that uses a snapshot, for garbage collection.
 	Mirror Mirror
-
-	mu sync.Mutex // serializes updates, each a read and a write
 }
 
 func (s *Service) load(ns, id string) (*containersapi.Container, error) {
@@ -133,16 +131,21 @@ func (s *Service) Delete(ctx context.Context, r *containersapi.DeleteContainerRe
 	if err != nil {
 		return nil, services.ToGRPC(err)
 	}
-	if _, err := s.load(ns, r.ID); err != nil {
-		return nil, services.ToGRPC(err)
+	return &emptypb.Empty{}, services.ToGRPC(s.Remove(ctx, ns, r.ID))
+}
+
+// Remove deletes container ns/id after BeforeDelete removed its stopped task; a live task refuses.
+func (s *Service) Remove(ctx context.Context, ns, id string) error {
+	if _, err := s.load(ns, id); err != nil {
+		return err
 	}
-	if err := s.BeforeDelete(ctx, ns, r.ID); err != nil {
-		return nil, services.ToGRPC(fmt.Errorf("failed to delete container %s: %w", r.ID, err))
+	if err := s.BeforeDelete(ctx, ns, id); err != nil {
+		return fmt.Errorf("failed to delete container %s: %w", id, err)
 	}
-	if err := s.Store.Delete(ns, store.Containers, r.ID); err != nil {
-		return nil, services.ToGRPC(err)
+	if err := s.Store.Delete(ns, store.Containers, id); err != nil {
+		return err
 	}
-	s.mirrorDelete(ctx, r.ID)
-	s.Events.Publish(ctx, ns, "/containers/delete", &events.ContainerDelete{ID: r.ID})
-	return &emptypb.Empty{}, nil
+	s.mirrorDelete(namespaces.WithNamespace(ctx, ns), id)
+	s.Events.Publish(ctx, ns, "/containers/delete", &events.ContainerDelete{ID: id})
+	return nil
 }

@@ -37,36 +37,34 @@ func (s *Service) update(ctx context.Context, in *containersapi.Container, paths
 	if in == nil {
 		return nil, fmt.Errorf("container is required: %w", errdefs.ErrInvalidArgument)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, err := s.load(ns, in.ID)
-	if err != nil {
-		return nil, err
-	}
-	if len(paths) == 0 {
-		if rt := in.Runtime.GetName(); rt != "" && rt != c.Runtime.GetName() {
-			return nil, fmt.Errorf("failed to update container %s: the runtime cannot change: %w", c.ID, errdefs.ErrInvalidArgument)
+	var c containersapi.Container
+	// One transaction: the tasks service edits labels too (the log, the restart count).
+	err = s.Store.Edit(ns, store.Containers, in.ID, func(b []byte) ([]byte, error) {
+		if err := proto.Unmarshal(b, &c); err != nil {
+			return nil, err
 		}
-		paths = fullUpdate
-	}
-	for _, p := range paths {
-		if err := apply(c, in, p); err != nil {
+		if len(paths) == 0 {
+			if rt := in.Runtime.GetName(); rt != "" && rt != c.Runtime.GetName() {
+				return nil, fmt.Errorf("failed to update container %s: the runtime cannot change: %w", c.ID, errdefs.ErrInvalidArgument)
+			}
+			paths = fullUpdate
+		}
+		for _, p := range paths {
+			if err := apply(&c, in, p); err != nil {
+				return nil, fmt.Errorf("failed to update container %s: %w", c.ID, err)
+			}
+		}
+		if err := validate(&c); err != nil {
 			return nil, fmt.Errorf("failed to update container %s: %w", c.ID, err)
 		}
-	}
-	if err := validate(c); err != nil {
-		return nil, fmt.Errorf("failed to update container %s: %w", c.ID, err)
-	}
-	c.UpdatedAt = timestamppb.Now()
-	b, err := proto.Marshal(c)
+		c.UpdatedAt = timestamppb.Now()
+		return proto.Marshal(&c)
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := s.Store.Put(ns, store.Containers, c.ID, b, false); err != nil {
 		return nil, err
 	}
 	s.Events.Publish(ctx, ns, "/containers/update", &events.ContainerUpdate{ID: c.ID, Image: c.Image, Labels: c.Labels})
-	return c, nil
+	return &c, nil
 }
 
 // apply copies the field at path from in to c. A label set to "" is removed later by validate.

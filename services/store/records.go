@@ -45,6 +45,27 @@ func (s *Store) Set(ns, kind, id string, value []byte) error {
 	})
 }
 
+// Edit replaces the record kind/id in ns with what edit returns for its value, in one transaction,
+// so that edits by different services never undo each other. It fails with NotFound if the record
+// does not exist, and with edit's error; a nil value from edit leaves the record as it is.
+func (s *Store) Edit(ns, kind, id string, edit func(value []byte) ([]byte, error)) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := bucket(tx, ns, kind)
+		var v []byte
+		if b != nil {
+			v = b.Get([]byte(id))
+		}
+		if v == nil {
+			return fmt.Errorf("%s %q in namespace %q: %w", singular(kind), id, ns, errdefs.ErrNotFound)
+		}
+		nv, err := edit(append([]byte{}, v...))
+		if err != nil || nv == nil {
+			return err
+		}
+		return b.Put([]byte(id), nv)
+	})
+}
+
 // Get returns the record kind/id in ns, or NotFound.
 func (s *Store) Get(ns, kind, id string) ([]byte, error) {
 	var v []byte

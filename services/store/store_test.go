@@ -65,13 +65,23 @@ func TestRecords(t *testing.T) {
 		{"get missing kind", func() error { _, err := s.Get("ns", Leases, "c1"); return err }, errdefs.ErrNotFound},
 		{"delete missing", func() error { return s.Delete("ns", Containers, "nope") }, errdefs.ErrNotFound},
 		{"delete missing ns", func() error { return s.Delete("other", Containers, "c1") }, errdefs.ErrNotFound},
+		{"edit missing", func() error {
+			return s.Edit("ns", Containers, "nope", func(v []byte) ([]byte, error) { return v, nil })
+		}, errdefs.ErrNotFound},
+		{"edit fails", func() error {
+			return s.Edit("ns", Containers, "c1", func([]byte) ([]byte, error) { return []byte("no"), errdefs.ErrConflict })
+		}, errdefs.ErrConflict},
+		{"edit unchanged", func() error { return s.Edit("ns", Containers, "c1", func([]byte) ([]byte, error) { return nil, nil }) }, nil},
+		{"edit", func() error {
+			return s.Edit("ns", Containers, "c1", func(v []byte) ([]byte, error) { return append(v, '!'), nil })
+		}, nil},
 	} {
 		if err := step.do(); !errors.Is(err, step.want) || (step.want == nil && err != nil) {
 			t.Fatalf("%s: got %v, want %v", step.name, err, step.want)
 		}
 	}
-	if v, err := s.Get("ns", Containers, "c1"); err != nil || string(v) != "v3" {
-		t.Fatalf("Get = %q, %v; want v3", v, err)
+	if v, err := s.Get("ns", Containers, "c1"); err != nil || string(v) != "v3!" {
+		t.Fatalf("Get = %q, %v; want v3!", v, err)
 	}
 	var ids, vals []string
 	if err := s.List("ns", Containers, func(id string, v []byte) error {
@@ -80,7 +90,7 @@ func TestRecords(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(ids, []string{"c0", "c1"}) || !reflect.DeepEqual(vals, []string{"v4", "v3"}) {
+	if !reflect.DeepEqual(ids, []string{"c0", "c1"}) || !reflect.DeepEqual(vals, []string{"v4", "v3!"}) {
 		t.Fatalf("List = %q %q", ids, vals)
 	}
 	if err := s.Delete("ns", Containers, "c1"); err != nil {

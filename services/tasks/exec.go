@@ -44,6 +44,9 @@ func (s *Service) exec(ctx context.Context, t *task, r *tasksapi.ExecProcessRequ
 	if len(p.Args) == 0 {
 		return fmt.Errorf("exec %s has no args: %w", r.ExecID, errdefs.ErrInvalidArgument)
 	}
+	if !hasPath(p.Env) { // as for the init: ctr exec sends no env at all
+		p.Env = append(p.Env, DefaultPath)
+	}
 	if st := t.snapshot().State; st != runtime.Running {
 		return fmt.Errorf("task %s is %s, exec needs a running task: %w", t.rt.ID, st, errdefs.ErrFailedPrecondition)
 	}
@@ -105,6 +108,9 @@ func (s *Service) watchExec(t *task, p *task) {
 	if err != nil {
 		log.G(ctx).WithError(err).Warn("lost exec process; marking it stopped with status 255")
 		e = runtime.Exit{Pid: p.snapshot().Pid, Status: 255, Timestamp: time.Now()}
+	}
+	if e.Pid == 0 { // shims answer Wait without the pid: events carry it, as containerd's do
+		e.Pid = p.snapshot().Pid
 	}
 	p.mu.Lock()
 	p.rec.State, p.rec.ExitStatus, p.rec.ExitedAt = runtime.Stopped, e.Status, e.Timestamp

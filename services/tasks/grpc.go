@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	apitask "github.com/containerd/containerd/api/types/task"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/runtime"
 	"github.com/corral-dev/corral/services"
 )
@@ -46,10 +48,18 @@ func (s *Service) Create(ctx context.Context, r *tasksapi.CreateTaskRequest) (*t
 	if err != nil {
 		return nil, services.ToGRPC(err)
 	}
-	t, err := s.create(ctx, ns, r)
+	t, err := s.create(ctx, ns, r, nil)
 	if err != nil {
 		return nil, services.ToGRPC(err)
 	}
+	// A task a client creates starts its restart policy afresh.
+	_ = s.editLabels(ns, r.ContainerID, func(l map[string]string) bool {
+		_, stopped := l[api.LabelStoppedByUser]
+		_, counted := l[api.LabelRestartCount]
+		delete(l, api.LabelStoppedByUser)
+		delete(l, api.LabelRestartCount)
+		return stopped || counted
+	})
 	return &tasksapi.CreateTaskResponse{ContainerID: r.ContainerID, Pid: t.snapshot().Pid}, nil
 }
 
@@ -214,6 +224,9 @@ func (s *Service) Update(ctx context.Context, r *tasksapi.UpdateTaskRequest) (*e
 	if err != nil {
 		return nil, err
 	}
+	if rt := t.rt.Runtime; rt.Name == "runsc" || filepath.Base(rt.Path) == "runsc" {
+		return nil, services.ToGRPC(fmt.Errorf("runtime %s cannot update resources: %w", rt.Name, errdefs.ErrNotImplemented))
+	}
 	var res specs.LinuxResources
 	if err := json.Unmarshal(r.Resources.GetValue(), &res); err != nil {
 		return nil, services.ToGRPC(fmt.Errorf("resources are not OCI LinuxResources: %v: %w", err, errdefs.ErrInvalidArgument))
@@ -231,7 +244,10 @@ func (s *Service) Wait(ctx context.Context, r *tasksapi.WaitRequest) (*tasksapi.
 		return nil, err
 	}
 	exited, snapshot := t.exited, t.snapshot
-	if r.ExecID != "" {
+	if r.ExecID == "" { // an auto-remove waits for the clients waiting for the init
+		t.waiters.Add(1)
+		defer t.waiters.Add(-1)
+	} else {
 		p, err := t.exec(r.ExecID)
 		if err != nil {
 			return nil, services.ToGRPC(err)

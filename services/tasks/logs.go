@@ -8,11 +8,9 @@ import (
 
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	"github.com/containerd/errdefs"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/api/keeper"
-	"github.com/corral-dev/corral/services/store"
 )
 
 // Dirs are where the tasks service keeps files: bundles/<ns>/<id> and logs/<ns>/<id>.
@@ -55,24 +53,19 @@ func (s *Service) recordLog(ns string, c *containersapi.Container, l *keeper.Log
 			path, format = l.Path, l.Format
 		}
 	}
-	if c.Labels[api.LabelLogPath] == path && c.Labels[api.LabelLogFormat] == format {
-		return nil
-	}
-	if c.Labels == nil {
-		c.Labels = map[string]string{}
-	}
-	for k, v := range map[string]string{api.LabelLogPath: path, api.LabelLogFormat: format} {
-		if v == "" {
-			delete(c.Labels, k)
-		} else {
-			c.Labels[k] = v
+	return s.editLabels(ns, c.ID, func(labels map[string]string) bool {
+		if labels[api.LabelLogPath] == path && labels[api.LabelLogFormat] == format {
+			return false
 		}
-	}
-	b, err := proto.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return s.store.Put(ns, store.Containers, c.ID, b, false)
+		for k, v := range map[string]string{api.LabelLogPath: path, api.LabelLogFormat: format} {
+			if v == "" {
+				delete(labels, k)
+			} else {
+				labels[k] = v
+			}
+		}
+		return true
+	})
 }
 
 // removeLogs removes the log files of container ns/id.

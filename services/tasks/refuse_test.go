@@ -19,18 +19,18 @@ import (
 var nsCtx = metadata.NewIncomingContext(context.Background(), metadata.Pairs(api.NamespaceKey, "default"))
 
 func TestCheckpointRefused(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	putContainer(t, st, "c1", goodSpec)
 	_, err := s.create(nsCtx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1",
-		Checkpoint: &types.Descriptor{MediaType: "application/vnd.containerd.container.criu.checkpoint.criu.tar", Digest: "sha256:00"}})
+		Checkpoint: &types.Descriptor{MediaType: "application/vnd.containerd.container.criu.checkpoint.criu.tar", Digest: "sha256:00"}}, nil)
 	if !errors.Is(err, errdefs.ErrNotImplemented) || !strings.Contains(err.Error(), "runtime runc") {
 		t.Fatalf("create from a checkpoint: %v, want NotImplemented naming runtime runc", err)
 	}
 	if _, err := s.get("default", "c1"); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Fatalf("refused create left a task: %v", err)
 	}
-	if _, err := s.create(nsCtx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}); err != nil {
+	if _, err := s.create(nsCtx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Checkpoint(nsCtx, &tasksapi.CheckpointTaskRequest{ContainerID: "c1"})
@@ -40,10 +40,10 @@ func TestCheckpointRefused(t *testing.T) {
 }
 
 func TestKillSignalRange(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	putContainer(t, st, "c1", goodSpec)
-	tk, err := s.create(nsCtx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+	tk, err := s.create(nsCtx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,10 +61,10 @@ func TestKillSignalRange(t *testing.T) {
 }
 
 func TestMetricsFilters(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	putContainer(t, st, "c1", goodSpec)
-	if _, err := s.create(nsCtx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}); err != nil {
+	if _, err := s.create(nsCtx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The fake family has no stats: a task the filter selects fails the request with NotImplemented.

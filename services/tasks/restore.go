@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/containerd/log"
 
@@ -13,14 +14,19 @@ import (
 	"github.com/corral-dev/corral/services/store"
 )
 
-// Restore loads every task recorded in the store and resumes watching those not yet stopped: a task
-// that exited while corrald was down gets the status its keeper recorded.
+// restoreProbes is how many tasks restore asks their runtime about at once.
+const restoreProbes = 16
+
+// Restore loads every task recorded in the store and asks the runtime of each one not yet stopped
+// for its state before corrald serves: a task that exited while corrald was down is stopped with the
+// status its keeper recorded, the others are watched. It then applies the restart policies and
+// auto-removes of the stopped tasks.
 func (s *Service) Restore(ctx context.Context) error {
 	nss, err := s.store.Namespaces()
 	if err != nil {
 		return err
 	}
-	var unsettled []*task
+	var unsettled, live []*task
 	for _, ns := range nss {
 		err := s.store.List(ns, store.Tasks, func(id string, v []byte) error {
 			var rec record
@@ -46,7 +52,7 @@ func (s *Service) Restore(ctx context.Context) error {
 			case rec.State == runtime.Creating, rec.Deleting:
 				unsettled = append(unsettled, t) // settled once the store's read is over
 			case rec.State != runtime.Stopped:
-				go s.watch(t)
+				live = append(live, t)
 			}
 			log.G(ctx).WithField("id", id).WithField("namespace", ns).WithField("state", rec.State).Info("restored task")
 			return nil
@@ -62,7 +68,59 @@ func (s *Service) Restore(ctx context.Context) error {
 			s.finishDelete(ctx, t)
 		}
 	}
+	s.probe(ctx, live)
+	for _, ns := range nss {
+		for _, t := range s.list(ns) {
+			if t.snapshot().State == runtime.Stopped {
+				s.supervise(t, true)
+			}
+		}
+	}
 	return nil
+}
+
+// probe asks the runtime of each task, restoreProbes at once, for the state it knows.
+func (s *Service) probe(ctx context.Context, tasks []*task) {
+	sem := make(chan struct{}, restoreProbes)
+	var wg sync.WaitGroup
+	for _, t := range tasks {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			s.probeOne(ctx, t)
+		})
+	}
+	wg.Wait()
+}
+
+// probeOne records the state of a task the runtime knows and watches it, or records its exit if it
+// has stopped or its keeper is gone. If the exit cannot be had in time, watch has it later.
+func (s *Service) probeOne(ctx context.Context, t *task) {
+	st, err := t.ops.Status(ctx, t.rt)
+	if err == nil && st.State != runtime.Stopped && st.State != runtime.Unknown {
+		t.mu.Lock()
+		changed := t.rec.State != st.State || (st.Pid != 0 && t.rec.Pid != st.Pid)
+		if st.Pid != 0 {
+			t.rec.Pid = st.Pid
+		}
+		t.rec.State = st.State
+		rec := t.rec
+		t.mu.Unlock()
+		if changed {
+			_ = s.store.Put(rec.Namespace, store.Tasks, rec.ID, rec.marshal(), false)
+		}
+		go s.watch(t)
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.timeout)
+	e, err := t.ops.Wait(wctx, t.rt, "")
+	cancel()
+	if err != nil {
+		log.G(ctx).WithError(err).WithField("id", t.rt.ID).Warn("no exit yet from a task its runtime does not report running")
+		go s.watch(t)
+		return
+	}
+	s.exited(ctx, t, e)
 }
 
 // list returns the tasks of ns sorted by id.

@@ -36,15 +36,19 @@ type Service struct {
 	dirs     Dirs
 	log      keeper.Log // the default rotation of container logs
 	timeout  time.Duration
+	// Supervision applies restart policies and auto-removes; set it before Restore.
+	Supervision Supervision
 
-	mu    sync.Mutex
-	tasks map[string]*task // by namespace/id
+	mu     sync.Mutex
+	tasks  map[string]*task         // by namespace/id
+	delays map[string]time.Duration // the last restart back-off, by namespace/id
 }
 
 // New returns the tasks service. Bundles and container logs go under dirs; log is the default
 // rotation of container logs; timeout bounds the wait for a forced exit on delete.
 func New(st *store.Store, resolver *rtservice.Resolver, ex *evexchange.Exchange, dirs Dirs, log keeper.Log, timeout time.Duration) *Service {
-	return &Service{store: st, resolver: resolver, events: ex, dirs: dirs, log: log, timeout: timeout, tasks: map[string]*task{}}
+	return &Service{store: st, resolver: resolver, events: ex, dirs: dirs, log: log, timeout: timeout,
+		tasks: map[string]*task{}, delays: map[string]time.Duration{}}
 }
 
 func key(ns, id string) string { return ns + "/" + id }
@@ -60,8 +64,9 @@ func (s *Service) get(ns, id string) (*task, error) {
 }
 
 // create writes the bundle from the container's spec and asks the container's runtime family to
-// create the task. Nothing is left behind when it fails.
-func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskRequest) (_ *task, retErr error) {
+// create the task. Nothing is left behind when it fails. A restart passes the stopped task the new
+// one replaces, which stays if the create fails.
+func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskRequest, replace *task) (_ *task, retErr error) {
 	id := r.ContainerID
 	if err := store.ValidateID("container", id); err != nil {
 		return nil, err
@@ -87,32 +92,39 @@ func (s *Service) create(ctx context.Context, ns string, r *tasksapi.CreateTaskR
 	}
 	bundle := filepath.Join(s.dirs.Bundles, ns, id)
 	rec := record{Namespace: ns, ID: id, Runtime: bin.Name, Bundle: bundle, State: runtime.Creating,
-		Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal}
+		Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal, Rootfs: r.Rootfs}
 	t := newTask(rec, f.Ops, runtime.Task{Namespace: ns, ID: id, Bundle: bundle, Runtime: bin})
 	t.op.Lock()
 	defer t.op.Unlock()
 	s.mu.Lock()
-	if _, exists := s.tasks[key(ns, id)]; exists {
+	if cur, exists := s.tasks[key(ns, id)]; exists && cur != replace {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("task %s: %w", id, errdefs.ErrAlreadyExists)
 	}
 	s.tasks[key(ns, id)] = t
 	s.mu.Unlock()
+	undo := func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if replace == nil {
+			delete(s.tasks, key(ns, id))
+			_ = s.store.Delete(ns, store.Tasks, id)
+			return
+		}
+		s.tasks[key(ns, id)] = replace
+		old := replace.snapshot()
+		_ = s.store.Put(ns, store.Tasks, id, old.marshal(), false)
+	}
 	// The intent goes to disk before anything is made on the host: a crash from here on is finished
 	// or rolled back at restore, and no container can exist that no verb shows.
-	if err := s.store.Put(ns, store.Tasks, id, rec.marshal(), true); err != nil {
-		s.mu.Lock()
-		delete(s.tasks, key(ns, id))
-		s.mu.Unlock()
+	if err := s.store.Put(ns, store.Tasks, id, rec.marshal(), replace == nil); err != nil {
+		undo()
 		return nil, fmt.Errorf("failed to create task %s: %w", id, err)
 	}
 	defer func() {
 		if retErr != nil {
 			_ = os.RemoveAll(bundle)
-			_ = s.store.Delete(ns, store.Tasks, id)
-			s.mu.Lock()
-			delete(s.tasks, key(ns, id))
-			s.mu.Unlock()
+			undo()
 		}
 	}()
 	if err := writeBundle(bundle, c.Spec.GetValue(), len(r.Rootfs) > 0); err != nil {
@@ -196,7 +208,8 @@ func hasPath(env []string) bool {
 // watchTries is how often watch asks a family for an exit that failed to come.
 const watchTries = 3
 
-// watch waits for the task's exit through its family and records it.
+// watch waits for the task's exit through its family, records it and applies the container's
+// restart policy or auto-remove.
 func (s *Service) watch(t *task) {
 	ctx := log.WithLogger(context.Background(), log.L.WithField("id", t.rt.ID).WithField("namespace", t.rt.Namespace))
 	e, err := t.ops.Wait(ctx, t.rt, "")
@@ -215,10 +228,19 @@ func (s *Service) watch(t *task) {
 		t.mu.Unlock()
 		return
 	}
+	s.exited(ctx, t, e)
+	s.supervise(t, false)
+}
+
+// exited records and publishes the exit of the task's init.
+func (s *Service) exited(ctx context.Context, t *task, e runtime.Exit) {
 	t.mu.Lock()
 	t.rec.State = runtime.Stopped
 	t.rec.ExitStatus = e.Status
 	t.rec.ExitedAt = e.Timestamp
+	if e.Pid == 0 { // shims answer Wait without the pid: events carry it, as containerd's do
+		e.Pid = t.rec.Pid
+	}
 	rec := t.rec
 	close(t.exited)
 	t.mu.Unlock()
@@ -247,8 +269,15 @@ func (s *Service) start(ctx context.Context, t *task) error {
 	if st := t.snapshot().State; st != runtime.Created {
 		return fmt.Errorf("task %s is %s, only a created task can start: %w", t.rt.ID, st, errdefs.ErrFailedPrecondition)
 	}
+	// Before the start: its exit may be watched before the start returns.
+	t.mu.Lock()
+	t.rec.StartedAt = time.Now()
+	t.mu.Unlock()
 	pid, err := t.ops.Start(ctx, t.rt, "")
 	if err != nil {
+		t.mu.Lock()
+		t.rec.StartedAt = time.Time{}
+		t.mu.Unlock()
 		return fmt.Errorf("failed to start task %s: %w", t.rt.ID, err)
 	}
 	if pid != 0 {
@@ -290,6 +319,9 @@ func (s *Service) kill(ctx context.Context, t *task, o runtime.KillOpts) error {
 func (s *Service) pause(ctx context.Context, t *task, pause bool) error {
 	t.op.Lock()
 	defer t.op.Unlock()
+	if !s.current(t) {
+		return notFound(t)
+	}
 	if pause {
 		if err := t.ops.Pause(ctx, t.rt); err != nil {
 			return fmt.Errorf("failed to pause task %s: %w", t.rt.ID, err)
@@ -310,6 +342,9 @@ func (s *Service) pause(ctx context.Context, t *task, pause bool) error {
 func (s *Service) delete(ctx context.Context, t *task) (record, error) {
 	t.op.Lock()
 	defer t.op.Unlock()
+	if !s.current(t) {
+		return record{}, notFound(t)
+	}
 	switch st := t.snapshot().State; st {
 	case runtime.Running, runtime.Paused:
 		return record{}, fmt.Errorf("task %s must be stopped before deletion: %s: %w", t.rt.ID, st, errdefs.ErrFailedPrecondition)
@@ -339,6 +374,7 @@ func (s *Service) delete(ctx context.Context, t *task) (record, error) {
 	_ = s.store.Delete(t.rt.Namespace, store.Tasks, t.rt.ID)
 	s.mu.Lock()
 	delete(s.tasks, key(t.rt.Namespace, t.rt.ID))
+	delete(s.delays, key(t.rt.Namespace, t.rt.ID))
 	s.mu.Unlock()
 	rec := t.snapshot()
 	s.events.Publish(ctx, rec.Namespace, "/tasks/delete", &events.TaskDelete{ContainerID: rec.ID, ID: rec.ID, Pid: rec.Pid,
@@ -358,14 +394,26 @@ func (s *Service) markDeleting(t *task, deleting bool) error {
 // since its keeper died), and the container's logs; it fails while the task runs. It is what
 // deleting a container does first.
 func (s *Service) DeleteStopped(ctx context.Context, ns, id string) error {
-	if t, err := s.get(ns, id); err == nil {
+	for try := 0; ; try++ {
+		t, err := s.get(ns, id)
+		if err != nil {
+			break
+		}
 		switch st := t.snapshot().State; st {
 		case runtime.Running, runtime.Paused, runtime.Creating:
 			return fmt.Errorf("container %s has a %s task: kill it first: %w", id, st, errdefs.ErrFailedPrecondition)
 		}
-		if _, err := s.delete(ctx, t); err != nil {
+		_, err = s.delete(ctx, t)
+		if err == nil {
+			break
+		}
+		if !errdefs.IsNotFound(err) || try == deleteTries {
 			return err
 		}
+		// Restarted by its policy meanwhile: look at the new task.
 	}
 	return s.removeLogs(ns, id)
 }
+
+// deleteTries bounds how often DeleteStopped looks again at a task its restart policy replaced.
+const deleteTries = 3

@@ -32,7 +32,8 @@ type fakeFamily struct {
 	createErr error
 	exits     chan runtime.Exit
 	deleted   []string
-	started   chan struct{}
+	starts    int
+	state     runtime.State // what Status reports; running if empty
 }
 
 func (f *fakeFamily) Detect(name string) bool { return name == "runc" }
@@ -40,8 +41,16 @@ func (f *fakeFamily) Create(ctx context.Context, o runtime.CreateOpts) (uint32, 
 	return 42, f.createErr
 }
 func (f *fakeFamily) Start(context.Context, runtime.Task, string) (uint32, error) {
-	close(f.started)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts++
 	return 42, nil
+}
+func (f *fakeFamily) Status(context.Context, runtime.Task) (runtime.Status, error) {
+	if f.state == "" {
+		return runtime.Status{Pid: 42, State: runtime.Running}, nil
+	}
+	return runtime.Status{Pid: 42, State: f.state}, nil
 }
 func (f *fakeFamily) Kill(context.Context, runtime.Task, runtime.KillOpts) error {
 	f.exits <- runtime.Exit{Pid: 42, Status: 137, Timestamp: time.Now()}
@@ -97,15 +106,15 @@ func putContainer(t *testing.T, st *store.Store, id, spec string) {
 const goodSpec = `{"process":{"args":["true"]},"root":{"path":"/"}}`
 
 func TestLifecycle(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	ctx := context.Background()
 	putContainer(t, st, "c1", goodSpec)
-	tk, err := s.create(ctx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+	tk, err := s.create(ctx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.create(ctx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}); !errors.Is(err, errdefs.ErrAlreadyExists) {
+	if _, err := s.create(ctx, "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil); !errors.Is(err, errdefs.ErrAlreadyExists) {
 		t.Fatalf("second create: %v, want AlreadyExists", err)
 	}
 	b, err := os.ReadFile(filepath.Join(tk.rt.Bundle, "config.json"))
@@ -155,7 +164,7 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 			f := &fakeFamily{createErr: tc.createErr, exits: make(chan runtime.Exit, 1)}
 			s, st := newTestService(t, f)
 			putContainer(t, st, "c1", tc.spec)
-			_, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+			_, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
 			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
 				t.Fatalf("create: %v, want %v", err, tc.want)
 			}
@@ -171,10 +180,10 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 
 // An exit that arrives before Start records Running must win: the task stays stopped.
 func TestExitBeforeStartReturns(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	putContainer(t, st, "c1", goodSpec)
-	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,14 +196,14 @@ func TestExitBeforeStartReturns(t *testing.T) {
 }
 
 func TestRestore(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	putContainer(t, st, "c1", goodSpec)
-	if _, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}); err != nil {
+	if _, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A new service over the same store, as after a corrald restart; its family sees the exit.
-	f2 := &fakeFamily{exits: make(chan runtime.Exit, 1)}
+	f2 := &fakeFamily{exits: make(chan runtime.Exit, 1), state: runtime.Created}
 	s2 := New(st, newResolver(t, f2), events.NewExchange(), s.dirs, s.log, time.Second)
 	if err := s2.Restore(context.Background()); err != nil {
 		t.Fatal(err)
@@ -217,11 +226,38 @@ func TestRestore(t *testing.T) {
 	}
 }
 
-func TestExecIDIsNotTheContainerID(t *testing.T) {
-	f := &fakeFamily{exits: make(chan runtime.Exit, 1), started: make(chan struct{})}
+// A task that exited while corrald was down is stopped, with its status, when Restore returns.
+func TestRestoreAsksTheRuntime(t *testing.T) {
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
 	s, st := newTestService(t, f)
 	putContainer(t, st, "c1", goodSpec)
-	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"})
+	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.start(context.Background(), tk); err != nil {
+		t.Fatal(err)
+	}
+	f2 := &fakeFamily{exits: make(chan runtime.Exit, 1), state: runtime.Stopped}
+	f2.exits <- runtime.Exit{Status: 7, Timestamp: time.Now()}
+	s2 := New(st, newResolver(t, f2), events.NewExchange(), s.dirs, s.log, time.Second)
+	if err := s2.Restore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tk, err = s2.get("default", "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := tk.snapshot(); rec.State != runtime.Stopped || rec.ExitStatus != 7 {
+		t.Fatalf("restored %+v, want stopped with 7", rec)
+	}
+}
+
+func TestExecIDIsNotTheContainerID(t *testing.T) {
+	f := &fakeFamily{exits: make(chan runtime.Exit, 1)}
+	s, st := newTestService(t, f)
+	putContainer(t, st, "c1", goodSpec)
+	tk, err := s.create(context.Background(), "default", &tasksapi.CreateTaskRequest{ContainerID: "c1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,10 @@ package tasks
 import (
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/containerd/containerd/api/types"
 
 	"github.com/corral-dev/corral/runtime"
 )
@@ -25,6 +28,10 @@ type record struct {
 	Terminal   bool          `json:"terminal,omitempty"`
 	ExitStatus uint32        `json:"exit_status,omitempty"`
 	ExitedAt   time.Time     `json:"exited_at,omitzero"`
+	// StartedAt is when the init was last asked to start; zero for a task never started.
+	StartedAt time.Time `json:"started_at,omitzero"`
+	// Rootfs are the rootfs mounts the task was created with, which a restart mounts again.
+	Rootfs []*types.Mount `json:"rootfs,omitempty"`
 	// Deleting is the intent recorded before the task's resources are deleted: a crash in between
 	// is finished at restore.
 	Deleting bool `json:"deleting,omitempty"`
@@ -36,15 +43,18 @@ func (r *record) marshal() []byte {
 }
 
 // task is a live task, or one exec process of a task (then rec.ID is the exec id). op serialises
-// operations on it; mu guards rec and execs; exited is closed once rec holds the exit.
+// operations on it; mu guards rec and execs; exited is closed once rec holds the exit. waiters counts
+// the clients waiting for the init; supervised is set once its exit has been supervised.
 type task struct {
-	op     sync.Mutex
-	mu     sync.Mutex
-	rec    record
-	ops    runtime.Ops
-	rt     runtime.Task
-	exited chan struct{}
-	execs  map[string]*task
+	op         sync.Mutex
+	mu         sync.Mutex
+	rec        record
+	ops        runtime.Ops
+	rt         runtime.Task
+	exited     chan struct{}
+	execs      map[string]*task
+	waiters    atomic.Int32
+	supervised atomic.Bool
 }
 
 func newTask(rec record, ops runtime.Ops, rt runtime.Task) *task {

@@ -11,7 +11,9 @@ import (
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
 
@@ -47,6 +49,9 @@ func (c *Client) Wait(ctx context.Context, id, execID string) (uint32, error) {
 // Stop sends SIGTERM to task id and, if it has not exited after timeout, SIGKILL. It returns the
 // task's exit status; a task that has already exited just gives its status.
 func (c *Client) Stop(ctx context.Context, id string, timeout time.Duration) (uint32, error) {
+	if err := c.MarkStopped(ctx, id); err != nil {
+		return 0, err
+	}
 	if err := c.kill(ctx, id, unix.SIGTERM); err != nil {
 		return 0, err
 	}
@@ -63,21 +68,62 @@ func (c *Client) Stop(ctx context.Context, id string, timeout time.Duration) (ui
 }
 
 // Remove deletes container id, its stopped task, and the FIFOs the task was created with. With force,
-// a running or paused task is killed with SIGKILL and waited for first; without, it is an error.
+// a running or paused task is killed with SIGKILL and waited for first, and again if its restart
+// policy restarted it meanwhile; without, it is an error.
 func (c *Client) Remove(ctx context.Context, id string, force bool) error {
 	fifos := c.TaskFIFOs(ctx, id)
 	if force {
-		if err := c.kill9(ctx, id); err != nil {
+		if err := c.MarkStopped(ctx, id); err != nil {
 			return err
 		}
 	}
-	if _, err := c.Containers.Delete(ctx, &containersapi.DeleteContainerRequest{ID: id}); err != nil {
-		if !force && errdefs.IsFailedPrecondition(err) {
+	for try := 0; ; try++ {
+		if force {
+			if err := c.kill9(ctx, id); err != nil {
+				return err
+			}
+		}
+		_, err := c.Containers.Delete(ctx, &containersapi.DeleteContainerRequest{ID: id})
+		if err == nil {
+			break
+		}
+		if !errdefs.IsFailedPrecondition(err) {
+			return err
+		}
+		if !force {
 			return fmt.Errorf("%w (rm -f kills the task first)", err)
 		}
-		return err
+		if try == removeTries {
+			return err
+		}
 	}
 	cio.Remove(fifos)
+	return nil
+}
+
+// removeTries bounds how often rm -f kills a task its restart policy was restarting meanwhile.
+const removeTries = 3
+
+// MarkStopped records that the user stops task id on purpose (api.LabelStoppedByUser), so that its
+// restart policy leaves it stopped. Only a container with a restart policy gets the label.
+func (c *Client) MarkStopped(ctx context.Context, id string) error {
+	resp, err := c.Containers.Get(ctx, &containersapi.GetContainerRequest{ID: id})
+	if errdefs.IsNotFound(err) {
+		return nil // the kill says what is missing
+	}
+	if err != nil {
+		return fmt.Errorf("failed to get container %s: %w", id, err)
+	}
+	if p := resp.Container.Labels[api.LabelRestart]; p == "" || p == api.RestartNo {
+		return nil
+	}
+	_, err = c.Containers.Update(ctx, &containersapi.UpdateContainerRequest{
+		Container:  &containersapi.Container{ID: id, Labels: map[string]string{api.LabelStoppedByUser: "true"}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"labels." + api.LabelStoppedByUser}},
+	})
+	if err != nil {
+		return fmt.Errorf("failed to mark container %s stopped by its user: %w", id, err)
+	}
 	return nil
 }
 

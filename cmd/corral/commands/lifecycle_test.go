@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"reflect"
@@ -17,6 +18,8 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/corral-dev/corral/api"
 )
 
 // fakeTask is a task that dies of the signals in dies, 128+signal, and records the calls it gets.
@@ -25,6 +28,8 @@ type fakeTask struct {
 	dies        map[uint32]bool
 	status      tasktypes.Status
 	unavailable int // Wait answers Unavailable this many times first
+	labels      map[string]string
+	deleteFails int // Containers.Delete answers FailedPrecondition this many times first
 
 	mu     sync.Mutex
 	calls  []string
@@ -87,7 +92,22 @@ type fakeContainers struct {
 
 func (f fakeContainers) Delete(context.Context, *containersapi.DeleteContainerRequest) (*emptypb.Empty, error) {
 	f.task.record("delete container")
+	f.task.mu.Lock()
+	defer f.task.mu.Unlock()
+	if f.task.deleteFails > 0 {
+		f.task.deleteFails--
+		return nil, errgrpc.ToGRPC(errdefs.ErrFailedPrecondition)
+	}
 	return &emptypb.Empty{}, nil
+}
+
+func (f fakeContainers) Get(_ context.Context, r *containersapi.GetContainerRequest) (*containersapi.GetContainerResponse, error) {
+	return &containersapi.GetContainerResponse{Container: &containersapi.Container{ID: r.ID, Labels: f.task.labels}}, nil
+}
+
+func (f fakeContainers) Update(_ context.Context, r *containersapi.UpdateContainerRequest) (*containersapi.UpdateContainerResponse, error) {
+	f.task.record(fmt.Sprintf("update %v %v", r.UpdateMask.GetPaths(), r.Container.Labels))
+	return &containersapi.UpdateContainerResponse{Container: r.Container}, nil
 }
 
 // serve serves f on a socket and returns a client of it.
@@ -116,15 +136,20 @@ func (f *fakeTask) serve(t *testing.T) *Client {
 func TestStop(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
+		labels     map[string]string
 		dies       map[uint32]bool
 		wantStatus uint32
 		wantCalls  []string
 	}{
 		{name: "TERM", dies: map[uint32]bool{15: true}, wantStatus: 143, wantCalls: []string{"kill TERM"}},
 		{name: "TERM ignored", dies: map[uint32]bool{9: true}, wantStatus: 137, wantCalls: []string{"kill TERM", "kill KILL"}},
+		{name: "restart policy", labels: map[string]string{api.LabelRestart: "always"}, dies: map[uint32]bool{15: true}, wantStatus: 143,
+			wantCalls: []string{markStopped, "kill TERM"}},
+		{name: "restart policy no", labels: map[string]string{api.LabelRestart: "no"}, dies: map[uint32]bool{15: true}, wantStatus: 143,
+			wantCalls: []string{"kill TERM"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeTask{dies: tc.dies, status: tasktypes.Status_RUNNING}
+			f := &fakeTask{dies: tc.dies, status: tasktypes.Status_RUNNING, labels: tc.labels}
 			c := f.serve(t)
 			status, err := c.Stop(context.Background(), "c1", 200*time.Millisecond)
 			if err != nil || status != tc.wantStatus || !reflect.DeepEqual(f.calls, tc.wantCalls) {
@@ -136,19 +161,23 @@ func TestStop(t *testing.T) {
 
 func TestRemove(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		status    tasktypes.Status
-		force     bool
-		wantCalls []string
+		name        string
+		status      tasktypes.Status
+		force       bool
+		labels      map[string]string
+		deleteFails int
+		wantCalls   []string
 	}{
 		{name: "no task", force: true, wantCalls: []string{"delete container"}},
 		{name: "stopped", status: tasktypes.Status_STOPPED, force: true, wantCalls: []string{"delete container"}},
 		{name: "running", status: tasktypes.Status_RUNNING, wantCalls: []string{"delete container"}},
 		{name: "running, forced", status: tasktypes.Status_RUNNING, force: true, wantCalls: []string{"kill KILL", "delete container"}},
 		{name: "paused, forced", status: tasktypes.Status_PAUSED, force: true, wantCalls: []string{"kill KILL", "resume", "delete container"}},
+		{name: "restarted meanwhile, forced", status: tasktypes.Status_STOPPED, force: true, labels: map[string]string{api.LabelRestart: "always"},
+			deleteFails: 1, wantCalls: []string{markStopped, "delete container", "delete container"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeTask{dies: map[uint32]bool{9: true}, status: tc.status}
+			f := &fakeTask{dies: map[uint32]bool{9: true}, status: tc.status, labels: tc.labels, deleteFails: tc.deleteFails}
 			c := f.serve(t)
 			if err := c.Remove(context.Background(), "c1", tc.force); err != nil || !reflect.DeepEqual(f.calls, tc.wantCalls) {
 				t.Errorf("Remove = %v, calls %q; want calls %q", err, f.calls, tc.wantCalls)
@@ -156,6 +185,8 @@ func TestRemove(t *testing.T) {
 		})
 	}
 }
+
+var markStopped = fmt.Sprintf("update [labels.%s] map[%s:true]", api.LabelStoppedByUser, api.LabelStoppedByUser)
 
 func TestWaitRetriesUnavailable(t *testing.T) {
 	f := &fakeTask{dies: map[uint32]bool{15: true}, unavailable: 2}

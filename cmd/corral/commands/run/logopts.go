@@ -9,6 +9,28 @@ import (
 	"github.com/corral-dev/corral/api"
 )
 
+// labels are the container labels corrald acts on: the log, the restart policy and auto-remove.
+func labels(o options) (map[string]string, error) {
+	l, err := logLabels(o)
+	if err != nil {
+		return nil, err
+	}
+	p, err := api.ParseRestartPolicy(o.restart)
+	if err != nil {
+		return nil, fmt.Errorf("--restart: %w", err)
+	}
+	if l == nil && (o.rm || p.Name != api.RestartNo) {
+		l = map[string]string{}
+	}
+	if p.Name != api.RestartNo {
+		l[api.LabelRestart] = p.String()
+	}
+	if o.rm {
+		l[api.LabelAutoRemove] = "true"
+	}
+	return l, nil
+}
+
 // logLabels are the container labels that ask corrald for a log of a detached container's output:
 // driver json-file or cri, with its --log-opt max-size and max-file; none for driver none or a
 // foreground container.

@@ -30,6 +30,7 @@ type options struct {
 	fifoDir     string
 	logDriver   string
 	logOpts     []string
+	restart     string
 
 	namespace string
 	stdio     commands.Stdio // what a foreground container is attached to
@@ -49,7 +50,12 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 			"-t the container gets a terminal, and corral puts its own in raw mode and forwards its size.\n" +
 			"Detached, the container's FIFOs stay in a directory under --fifo-dir for `tasks attach`; with -i\n" +
 			"its stdin is one of them and stays open, without -i it is /dev/null. `containers rm` removes them.\n" +
-			"Detached, its output is also written to a log that `corral logs` reads (--log-driver, --log-opt).",
+			"Detached, its output is also written to a log that `corral logs` reads (--log-driver, --log-opt).\n" +
+			"corrald applies --restart and --rm, also when corral is gone and across its own restarts:\n" +
+			"--restart no|always|unless-stopped|on-failure[:N] restarts the task when it exits, with a back-off,\n" +
+			"unless a user stopped it (`tasks stop`, `tasks kill` with TERM, INT or KILL, `rm -f`; \"always\"\n" +
+			"restarts that too when corrald restarts); --rm removes the container once its task exited and no\n" +
+			"client waits for it.",
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("missing container ID")
@@ -57,8 +63,8 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.rm && o.detach {
-				return errors.New("--rm and --detach cannot be used together")
+			if o.restart != "" && o.restart != "no" && (o.rm || !o.detach) {
+				return errors.New("--restart needs --detach, and cannot be used with --rm")
 			}
 			o.id, o.args = args[0], args[1:]
 			return fn(cmd, o)
@@ -70,7 +76,8 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 	f.StringVar(&o.runtime, "runtime", "", "runtime `NAME` (default: corrald's default runtime)")
 	f.StringArrayVar(&o.env, "env", nil, "set an environment variable `K=V` (repeatable)")
 	f.StringVar(&o.cwd, "cwd", "/", "working `DIR` inside the container")
-	f.BoolVar(&o.rm, "rm", false, "delete the task and container when the container exits")
+	f.BoolVar(&o.rm, "rm", false, "delete the task and container when the container exits (corrald does, if corral is gone)")
+	f.StringVar(&o.restart, "restart", "", "restart `POLICY` of a detached container: no, always, unless-stopped, on-failure[:N]")
 	f.BoolVarP(&o.detach, "detach", "d", false, "start the container in the background")
 	f.BoolVarP(&o.tty, "tty", "t", false, "give the container a terminal")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "keep stdin open: detached, give the container a stdin FIFO (the foreground always relays stdin)")

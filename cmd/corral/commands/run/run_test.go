@@ -30,8 +30,20 @@ func TestCommandGrammar(t *testing.T) {
 			args: []string{"--rootfs", "R", "c3", "ls", "--rm", "-d"},
 			want: options{id: "c3", args: []string{"ls", "--rm", "-d"}, rootfs: "R", cwd: "/"},
 		},
-		{args: []string{"--rm", "-d", "--rootfs", "R", "c1"}, wantErr: "--rm and --detach cannot be used together"},
-		{args: []string{"--rm", "--detach", "--rootfs", "R", "c1"}, wantErr: "--rm and --detach cannot be used together"},
+		{
+			args: []string{"--rm", "-d", "--rootfs", "R", "c1"},
+			want: options{id: "c1", args: []string{}, rootfs: "R", cwd: "/", rm: true, detach: true},
+		},
+		{
+			args: []string{"-d", "--restart", "on-failure:3", "--rootfs", "R", "c1"},
+			want: options{id: "c1", args: []string{}, rootfs: "R", cwd: "/", detach: true, restart: "on-failure:3"},
+		},
+		{args: []string{"--restart", "always", "--rootfs", "R", "c1"}, wantErr: "--restart needs --detach"},
+		{args: []string{"-d", "--rm", "--restart", "always", "--rootfs", "R", "c1"}, wantErr: "cannot be used with --rm"},
+		{
+			args: []string{"--rm", "--restart", "no", "--rootfs", "R", "c1"},
+			want: options{id: "c1", args: []string{}, rootfs: "R", cwd: "/", rm: true, restart: "no"},
+		},
 		{args: []string{"c1", "sh"}, wantErr: `required flag(s) "rootfs" not set`},
 		{args: []string{"--rootfs", "R"}, wantErr: "missing container ID"},
 		{

@@ -16,10 +16,10 @@ import (
 
 // run creates the container and its task and starts it. Detached, it returns once started and leaves
 // the task's FIFOs for `tasks attach`; in the foreground it relays stdio and signals and returns the
-// exit status. With --rm it deletes the task and container afterwards, or after any failure once the
-// container exists.
+// exit status. With --rm it deletes the task and container after a foreground run, or after any
+// failure once the container exists; corrald removes it too, when its task exited and no client waits.
 func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (status uint32, retErr error) {
-	labels, err := logLabels(o)
+	labels, err := labels(o)
 	if err != nil {
 		return 0, err
 	}
@@ -29,7 +29,11 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 	}
 	taskCreated := false
 	if o.rm {
-		defer func() { retErr = errors.Join(retErr, cleanup(context.WithoutCancel(ctx), c, o.id, taskCreated)) }()
+		defer func() {
+			if !o.detach || retErr != nil {
+				retErr = errors.Join(retErr, cleanup(context.WithoutCancel(ctx), c, o.id, taskCreated))
+			}
+		}()
 	}
 	paths, err := cio.NewPaths(o.fifoDir, o.namespace, o.id, o.interactive || !o.detach, o.tty)
 	if err != nil {
@@ -64,14 +68,15 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 	return c.Attached(ctx, o.id, "", fifos, o.stdio)
 }
 
-// cleanup deletes the task, if created, with its FIFOs, and the container.
+// cleanup deletes the task, if created, with its FIFOs, and the container, unless corrald's
+// auto-remove did first.
 func cleanup(ctx context.Context, c *commands.Client, id string, taskCreated bool) error {
 	if taskCreated {
 		if err := c.DeleteTask(ctx, id); err != nil && !errdefs.IsNotFound(err) {
 			return err
 		}
 	}
-	if _, err := c.Containers.Delete(ctx, &containersapi.DeleteContainerRequest{ID: id}); err != nil {
+	if _, err := c.Containers.Delete(ctx, &containersapi.DeleteContainerRequest{ID: id}); err != nil && !errdefs.IsNotFound(err) {
 		return err
 	}
 	return nil

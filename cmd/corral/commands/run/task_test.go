@@ -169,6 +169,10 @@ func TestRun(t *testing.T) {
 			wantCalls: []string{"Containers.Create", "Tasks.Create", "Containers.Delete"},
 		},
 		{
+			name: "detached --rm is corrald's to remove", args: []string{"-d", "--rm", "c1"}, wantStdio: "oe", wantKept: true,
+			wantCalls: []string{"Containers.Create", "Tasks.Create", "Tasks.Start"},
+		},
+		{
 			name: "detached task fails", args: []string{"-d", "c1"}, fail: "Tasks.Create", wantStdio: "oe",
 			wantErr:   "failed precondition",
 			wantCalls: []string{"Containers.Create", "Tasks.Create"},

@@ -21,7 +21,9 @@ func killCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "kill [-s SIGNAL] [-a] ID",
 		Short: "Send a signal to a task",
-		Args:  cobra.ExactArgs(1),
+		Long: "Send a signal to a task. SIGTERM, SIGINT and SIGKILL also mark its container stopped by its user\n" +
+			"(label io.corral.restart.stopped), so that its restart policy leaves it stopped.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sig, err := ParseSignal(signal)
 			if err != nil {
@@ -32,6 +34,11 @@ func killCommand() *cobra.Command {
 				return err
 			}
 			defer client.Close()
+			if sig == unix.SIGTERM || sig == unix.SIGINT || sig == unix.SIGKILL {
+				if err := client.MarkStopped(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+			}
 			req := &tasksapi.KillRequest{ContainerID: args[0], Signal: uint32(sig), All: all}
 			if _, err := client.Tasks.Kill(cmd.Context(), req); err != nil {
 				return err

@@ -13,7 +13,9 @@ func stopCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stop [--timeout DURATION] ID",
 		Short: "Stop a task: SIGTERM, then SIGKILL if it has not exited after the timeout",
-		Args:  cobra.ExactArgs(1),
+		Long: "Stop a task: SIGTERM, then SIGKILL if it has not exited after the timeout. Its container is marked\n" +
+			"stopped by its user (label io.corral.restart.stopped), so that its restart policy leaves it stopped.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := commands.NewClient(cmd)
 			if err != nil {
