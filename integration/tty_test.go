@@ -29,6 +29,10 @@ func TestTerminal(t *testing.T) {
 	for _, rt := range ttyRuntimes {
 		t.Run(rt, func(t *testing.T) {
 			d.t = t
+			script := script
+			if rt == "runsc" { // runsc sizes a terminal only once its master reaches the keeper, after the start
+				script = ctrScript
+			}
 			d.removeOnFailure(t, "cli-tty-x")
 			d.corral("run", "-d", "--runtime", rt, "--rootfs", rootfs, "cli-tty-x", "sleep", "1000").must(t)
 			for _, tc := range []struct {
