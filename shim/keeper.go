@@ -35,6 +35,8 @@ type container struct {
 
 	mu     sync.Mutex
 	paused bool
+	// dirty is set when the cleanup after the init's exit failed: Delete tries it again.
+	dirty bool
 }
 
 // driver runs the container for the keeper: runcDriver (runc.go) or lxcDriver (lxc*.go).
@@ -62,7 +64,7 @@ type driver interface {
 	// exited runs once the init has exited, before stdio is drained: it ends what outlives the init.
 	exited(ctx context.Context)
 	// cleanup runs last, before the exit is recorded: it removes the runtime's state.
-	cleanup(ctx context.Context)
+	cleanup(ctx context.Context) error
 }
 
 // newContainer sets up the container of c in the work dir dir (the bundle) and creates it with its
@@ -126,7 +128,12 @@ func (k *container) keep(ctx context.Context) {
 	k.drv.exited(ctx)
 	k.init.io.drain(k.c.IODrain)
 	k.waitExecs()
-	k.drv.cleanup(ctx)
+	if err := k.drv.cleanup(ctx); err != nil {
+		log.G(ctx).WithError(err).Warn("failed to delete the runtime's state of the exited container; Delete tries again")
+		k.mu.Lock()
+		k.dirty = true
+		k.mu.Unlock()
+	}
 	if k.c.Rootfs {
 		if err := unmountRootfs(k.c.Bundle); err != nil {
 			log.G(ctx).WithError(err).Warn("rootfs left mounted")
@@ -138,6 +145,20 @@ func (k *container) keep(ctx context.Context) {
 	}
 	close(k.init.done)
 	k.exited("", k.init)
+}
+
+// cleanAgain runs the driver's cleanup again if the one after the init's exit failed.
+func (k *container) cleanAgain(ctx context.Context) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.dirty {
+		return nil
+	}
+	if err := k.drv.cleanup(ctx); err != nil {
+		return err
+	}
+	k.dirty = false
+	return nil
 }
 
 // waitExecs gives the execs, killed with the container, time to be reaped and drained.

@@ -114,7 +114,7 @@ func (d *lxcDriver) start(ctx context.Context) (int, error) {
 	defer cancel()
 	pid, r, err := d.discover(ctx, monitor, done)
 	if err != nil {
-		_ = unix.Kill(monitor, unix.SIGKILL) // LXC's init dies with its monitor
+		_ = unix.Kill(-monitor, unix.SIGKILL) // LXC's init dies with its monitor, which leads its process group
 		go func() { d.end(pid, <-done) }()
 		return 0, err
 	}
@@ -157,7 +157,7 @@ func (d *lxcDriver) discover(ctx context.Context, monitor int, done chan execRes
 		case r := <-done:
 			return best, &r, nil
 		case <-ctx.Done():
-			return best, nil, fmt.Errorf("container %s did not start within %s", d.c.Name, d.k.c.CreateTimeout)
+			return best, nil, fmt.Errorf("lxc-execute start of %s did not finish within %s: %w", d.c.Name, d.k.c.CreateTimeout, context.DeadlineExceeded)
 		case <-time.After(delay):
 		}
 	}

@@ -82,9 +82,9 @@ func (d *lxcDriver) exec(ctx context.Context, id string, p *specs.Process, sio *
 			exited <- runc.Exit{Pid: attach, Status: r.status}
 			return attach, exited, nil
 		case <-deadline:
-			_ = unix.Kill(attach, unix.SIGKILL)
+			_ = unix.Kill(-attach, unix.SIGKILL) // lxc-attach leads its process group
 			<-done
-			return 0, nil, fmt.Errorf("lxc-attach did not start the process within %s", d.k.c.CreateTimeout)
+			return 0, nil, fmt.Errorf("lxc-attach exec %s did not finish within %s: %w", id, d.k.c.CreateTimeout, context.DeadlineExceeded)
 		case <-time.After(delay):
 		}
 	}

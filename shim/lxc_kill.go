@@ -133,12 +133,13 @@ func (d *lxcDriver) thaw() {
 func (d *lxcDriver) exited(context.Context) { d.killContainer(0) }
 
 // cleanup removes the cgroups LXC left, the container's and its monitor's, once nothing runs in them.
-func (d *lxcDriver) cleanup(ctx context.Context) {
+func (d *lxcDriver) cleanup(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, d.k.c.CallTimeout)
 	defer cancel()
 	if err := killCgroups(ctx, d.c); err != nil {
-		log.G(ctx).WithError(err).Warn("failed to remove the cgroups LXC left")
+		return fmt.Errorf("failed to remove the cgroups LXC left of %s: %w", d.c.Name, err)
 	}
+	return nil
 }
 
 // signalExec signals an lxc-attach exec directly: lxc-attach forwards signals to the attached process.

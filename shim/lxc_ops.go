@@ -26,9 +26,7 @@ func (d *lxcDriver) pause(ctx context.Context) error {
 	if err := d.running(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.k.c.CallTimeout)
-	defer cancel()
-	return d.l.Freeze(ctx, d.c.Name)
+	return bounded(ctx, d.k.c.CallTimeout, "lxc-freeze", "pause", func(ctx context.Context) error { return d.l.Freeze(ctx, d.c.Name) })
 }
 
 // resume runs lxc-unfreeze.
@@ -36,9 +34,7 @@ func (d *lxcDriver) resume(ctx context.Context) error {
 	if err := d.running(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.k.c.CallTimeout)
-	defer cancel()
-	return d.l.Unfreeze(ctx, d.c.Name)
+	return bounded(ctx, d.k.c.CallTimeout, "lxc-unfreeze", "resume", func(ctx context.Context) error { return d.l.Unfreeze(ctx, d.c.Name) })
 }
 
 // update writes the new limits to the running container's cgroups with lxc-cgroup.
@@ -57,14 +53,14 @@ func (d *lxcDriver) update(ctx context.Context, r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.k.c.CallTimeout)
-	defer cancel()
-	for _, s := range settings {
-		if err := d.l.CgroupSet(ctx, d.c.Name, s.Key, s.Value); err != nil {
-			return fmt.Errorf("failed to set %s of %s: %w", s.Key, d.c.Name, err)
+	return bounded(ctx, d.k.c.CallTimeout, "lxc-cgroup", "update", func(ctx context.Context) error {
+		for _, s := range settings {
+			if err := d.l.CgroupSet(ctx, d.c.Name, s.Key, s.Value); err != nil {
+				return fmt.Errorf("failed to set %s of %s: %w", s.Key, d.c.Name, err)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // pids lists the processes of the container's cgroup, LXC's init among them.

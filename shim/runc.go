@@ -2,6 +2,7 @@ package shim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -35,19 +36,15 @@ func newRuncDriver(k *container, spec *specs.Spec) *runcDriver {
 }
 
 // call runs one runtime invocation bounded by timeout, and tells its failure by the runtime's own
-// error line.
+// error line, or by the limit it passed.
 func (d *runcDriver) call(ctx context.Context, timeout time.Duration, step string, f func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	logPath := filepath.Join(d.k.dir, RuntimeLog)
 	from := LogSize(logPath)
-	if err := f(ctx); err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w: %s %s gave up after %s", err, filepath.Base(d.k.c.Binary), step, timeout)
-		}
+	err := bounded(ctx, timeout, filepath.Base(d.k.c.Binary), step, f)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return RuntimeError(err, logPath, from)
 	}
-	return nil
+	return err
 }
 
 // create runs `<runtime> create`, bounded by the create timeout, and reads the init pid.
@@ -64,7 +61,9 @@ func (d *runcDriver) create(ctx context.Context) (int, error) {
 		pid, err = runc.ReadPidFile(opts.PidFile)
 	}
 	if err != nil {
-		d.forceDelete(ctx)
+		if derr := d.forceDelete(ctx); derr != nil {
+			log.G(ctx).WithError(derr).Warn("failed to delete what a failed create left")
+		}
 		return 0, err
 	}
 	k.initC = k.r.waitPid(pid)
@@ -113,8 +112,7 @@ func (d *runcDriver) kill(ctx context.Context, sig int, all bool) error {
 	d.k.mu.Unlock()
 	if err != nil && sig == int(unix.SIGKILL) && !started {
 		log.G(ctx).WithError(err).Debug("kill of a created container refused; deleting it by force")
-		d.forceDelete(ctx)
-		return nil
+		return d.forceDelete(ctx)
 	}
 	return err
 }
@@ -170,19 +168,21 @@ func (d *runcDriver) exited(ctx context.Context) {
 }
 
 // cleanup deletes the runtime's state of the container, once any start has returned.
-func (d *runcDriver) cleanup(ctx context.Context) {
+func (d *runcDriver) cleanup(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.forceDelete(ctx)
+	return d.forceDelete(ctx)
 }
 
-func (d *runcDriver) forceDelete(ctx context.Context) {
+// forceDelete runs `<runtime> delete --force`, bounded by the call timeout whatever ctx allows.
+func (d *runcDriver) forceDelete(ctx context.Context) error {
 	err := d.call(context.WithoutCancel(ctx), d.k.c.CallTimeout, "delete", func(ctx context.Context) error {
 		return d.rt.Delete(ctx, d.k.c.ID, &runc.DeleteOpts{Force: true})
 	})
 	if err != nil {
-		log.G(ctx).WithError(err).Warn("failed to delete runtime state")
+		return fmt.Errorf("failed to delete container %s: %w", d.k.c.ID, err)
 	}
+	return nil
 }
 
 // sharesHostPIDs reports whether the container has no pid namespace of its own, so its other

@@ -2,10 +2,27 @@ package shim
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
+	"time"
 )
+
+// bounded runs one invocation of a runtime or LXC tool, f, with ctx bounded by limit. If the limit
+// passes, the error names the tool, the step and the limit, whatever f returned: the invocation was
+// killed (its whole process group, by the reaper).
+func bounded(ctx context.Context, limit time.Duration, tool, step string, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	err := f(ctx)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s %s did not finish within %s: %w", tool, step, limit, context.DeadlineExceeded)
+	}
+	return err
+}
 
 // RuntimeError returns err told by the runtime's own last error line, logged in its JSON log at or
 // after byte offset from: that line is what the user needs to read.

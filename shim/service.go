@@ -161,7 +161,9 @@ func (s *Service) Delete(ctx context.Context, r *task.DeleteRequest) (*task.Dele
 		if err := k.drv.kill(ctx, 9, true); err != nil {
 			// A runtime that cannot signal a created container (runsc) still deletes it by force.
 			log.G(ctx).WithError(err).Warn("failed to kill a created container; deleting it by force")
-			k.drv.cleanup(ctx)
+			if err := k.drv.cleanup(ctx); err != nil {
+				return nil, err
+			}
 		}
 	} else if st.Status != apitask.Status_STOPPED {
 		return nil, fmt.Errorf("container %s must be stopped before deletion: %w", r.ID, errdefs.ErrFailedPrecondition)
@@ -170,6 +172,9 @@ func (s *Service) Delete(ctx context.Context, r *task.DeleteRequest) (*task.Dele
 	case <-k.init.done:
 	case <-ctx.Done():
 		return nil, fmt.Errorf("failed to delete container %s: %w", r.ID, ctx.Err())
+	}
+	if err := k.cleanAgain(ctx); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	s.deleted = true
