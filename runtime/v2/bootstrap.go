@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -181,7 +180,8 @@ func stopShims(ctx context.Context, t runtime.Task) ([]string, error) {
 		}
 	}
 	if err := waitIdle(ctx, t.Bundle); err != nil {
-		errs = append(errs, fmt.Errorf("processes of %s still run in its bundle: %w", t.ID, err))
+		log.G(ctx).WithField("id", t.ID).Warn("a runtime still runs in the bundle of a killed shim; killing it")
+		killStragglers(t.Bundle)
 	}
 	return sockets, errors.Join(errs...)
 }
@@ -189,23 +189,14 @@ func stopShims(ctx context.Context, t runtime.Task) ([]string, error) {
 // waitIdle waits until no process but shims runs in the directory dir, or ctx ends. A grouped
 // shim of another task may go on running there.
 func waitIdle(ctx context.Context, dir string) error {
-	for {
-		busy := false
-		for _, pid := range pidsIn(dir) {
-			cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-			if err == nil && !slices.Contains(strings.Split(string(cmdline), "\x00"), "-id") {
-				busy = true
-			}
-		}
-		if !busy {
-			return nil
-		}
+	for len(runtimePids(dir)) > 0 {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(killPoll):
 		}
 	}
+	return nil
 }
 
 // pidsIn lists the processes whose working directory is dir.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	task "github.com/containerd/containerd/api/runtime/task/v2"
 	apitask "github.com/containerd/containerd/api/types/task"
@@ -25,14 +26,13 @@ const (
 	resourcesTypeURL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 )
 
-// create starts the task's shim, o.Runtime, and has it create the container. On failure the shim
-// and the runtime's state are gone. The deadline leaves the shim a runtime call to clean up after a
-// create of its own that timed out.
+// create starts the task's shim, o.Runtime, and has it create the container, bounded by the create
+// timeout. On failure the shim, the runtime's state and whatever the runtime started are gone.
 func (r *Runtime) create(ctx context.Context, o runtime.CreateOpts) (_ uint32, retErr error) {
 	if err := stdioCheck(o.Stdin, o.Stdout, o.Stderr, o.Terminal); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeouts.create+r.timeouts.call)
+	ctx, cancel := bounded(ctx, r.timeouts.create)
 	defer cancel()
 	if err := r.listenEvents(o.Task); err != nil {
 		return 0, err
@@ -52,6 +52,7 @@ func (r *Runtime) create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 			defer cancel()
 			r.shutdown(cctx, o.Task, s)
 			_, _ = r.cleanup(cctx, o.Task)
+			killStragglers(o.Bundle)
 		}
 	}()
 	resp, err := rpc[task.CreateTaskResponse](ctx, s.task, "Create", &task.CreateTaskRequest{ID: o.ID, Bundle: o.Bundle, Terminal: o.Terminal,
@@ -83,7 +84,7 @@ func (r *Runtime) reconnect(ctx context.Context, t runtime.Task) (*shim, error) 
 			version = n
 		}
 	}
-	s, err := r.connect(ctx, strings.TrimSpace(string(b)), version, logf)
+	s, err := r.connect(ctx, t.Runtime.Name, strings.TrimSpace(string(b)), version, logf)
 	if err != nil {
 		logf.Close()
 		return nil, err
@@ -101,18 +102,29 @@ func (r *Runtime) reconnect(ctx context.Context, t runtime.Task) (*shim, error) 
 
 // call runs one task call with the call timeout on the task's shim.
 func (r *Runtime) call(ctx context.Context, t runtime.Task, f func(context.Context, *taskClient) error) error {
+	return r.callWithin(ctx, t, r.timeouts.call, f)
+}
+
+// callWithin runs one task call bounded by limit on the task's shim. If the shim does not answer in
+// time, what its runtime left running is killed, so that the shim serves the next call.
+func (r *Runtime) callWithin(ctx context.Context, t runtime.Task, limit time.Duration, f func(context.Context, *taskClient) error) error {
 	s, err := r.get(ctx, t)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeouts.call)
+	ctx, cancel := bounded(ctx, limit)
 	defer cancel()
-	return f(ctx, s.task)
+	err = f(ctx, s.task)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		killStragglers(t.Bundle)
+	}
+	return err
 }
 
-// Start starts the init or a created exec.
+// Start starts the init or a created exec, bounded by the create timeout as the runtime's create
+// and exec are.
 func (r *Runtime) Start(ctx context.Context, t runtime.Task, execID string) (pid uint32, err error) {
-	err = r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
+	err = r.callWithin(ctx, t, r.timeouts.create, func(ctx context.Context, c *taskClient) error {
 		resp, err := rpc[task.StartResponse](ctx, c, "Start", &task.StartRequest{ID: t.ID, ExecID: execID})
 		pid = resp.GetPid()
 		return err
@@ -191,9 +203,12 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 		}
 		return nil
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeouts.call)
+	cctx, cancel := bounded(context.WithoutCancel(ctx), r.timeouts.call)
 	defer cancel()
 	if _, err := rpc[task.DeleteResponse](cctx, s.task, "Delete", &task.DeleteRequest{ID: t.ID}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		if errors.Is(cctx.Err(), context.DeadlineExceeded) {
+			killStragglers(t.Bundle)
+		}
 		return fmt.Errorf("in its shim: %w", err)
 	}
 	r.shutdown(cctx, t, s)

@@ -77,7 +77,7 @@ func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any
 	}
 	var s *shim
 	if err == nil {
-		s, err = r.connect(ctx, address, version, logf)
+		s, err = r.connect(ctx, t.Runtime.Name, address, version, logf)
 	}
 	if err != nil {
 		// The shim runs detached already: kill it and have its delete subcommand take the rest down.
@@ -98,8 +98,8 @@ func (r *Runtime) command(ctx context.Context, t runtime.Task, action string, ex
 	return cmd
 }
 
-// connect dials a shim's address: unix://path, or a bare abstract socket name.
-func (r *Runtime) connect(ctx context.Context, address string, version int, logf *os.File) (*shim, error) {
+// connect dials the address of a shim of runtime name: unix://path, or a bare abstract socket name.
+func (r *Runtime) connect(ctx context.Context, name, address string, version int, logf *os.File) (*shim, error) {
 	path := strings.TrimPrefix(address, "unix://")
 	if path == address {
 		path = "\x00" + address
@@ -111,7 +111,7 @@ func (r *Runtime) connect(ctx context.Context, address string, version int, logf
 	}
 	s := &shim{log: logf, closed: make(chan struct{})}
 	s.client = ttrpc.NewClient(conn, ttrpc.WithOnClose(func() { close(s.closed) }))
-	s.task = newTaskClient(s.client, version)
+	s.task = newTaskClient(s.client, version, name)
 	return s, nil
 }
 

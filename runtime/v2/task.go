@@ -16,25 +16,29 @@ import (
 type taskClient struct {
 	c       *ttrpc.Client
 	service string
+	runtime string // the task's runtime name, which a timeout names
 }
 
-func newTaskClient(c *ttrpc.Client, version int) *taskClient {
+func newTaskClient(c *ttrpc.Client, version int, runtime string) *taskClient {
 	service := "containerd.task.v2.Task"
 	if version == 3 {
 		service = "containerd.task.v3.Task"
 	}
-	return &taskClient{c: c, service: service}
+	return &taskClient{c: c, service: service, runtime: runtime}
 }
 
 func (c *taskClient) call(ctx context.Context, method string, req, resp any) error {
 	if resp == nil {
 		resp = &emptypb.Empty{}
 	}
-	deadline, bounded := ctx.Deadline()
-	limit := time.Until(deadline).Round(time.Millisecond)
+	deadline, hasDeadline := ctx.Deadline()
+	limit, ok := ctx.Value(limitKey{}).(time.Duration)
+	if !ok {
+		limit = time.Until(deadline).Round(time.Millisecond)
+	}
 	err := c.c.Call(ctx, c.service, method, req, resp)
-	if err != nil && bounded && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("the shim did not answer %s within %s: %w", method, limit, ctx.Err())
+	if err != nil && hasDeadline && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("shim of runtime %s did not answer %s within %s: %w", c.runtime, method, limit, ctx.Err())
 	}
 	return shimError(err)
 }
