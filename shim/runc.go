@@ -14,6 +14,8 @@ import (
 	"github.com/containerd/log"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 // runcDriver runs the container with a runc-compatible runtime. Every runtime invocation for the
@@ -42,7 +44,7 @@ func (d *runcDriver) call(ctx context.Context, timeout time.Duration, step strin
 	from := LogSize(logPath)
 	err := bounded(ctx, timeout, filepath.Base(d.k.c.Binary), step, f)
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return RuntimeError(err, logPath, from)
+		return keeper.NoSpace(d.k.dir, RuntimeError(err, logPath, from))
 	}
 	return err
 }

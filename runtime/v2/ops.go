@@ -17,6 +17,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/runtime"
 )
 
@@ -58,7 +59,7 @@ func (r *Runtime) create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	resp, err := rpc[task.CreateTaskResponse](ctx, s.task, "Create", &task.CreateTaskRequest{ID: o.ID, Bundle: o.Bundle, Terminal: o.Terminal,
 		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Options: o.Options, Rootfs: o.Rootfs})
 	if err != nil {
-		return 0, err
+		return 0, keeper.NoSpace(o.Bundle, err)
 	}
 	r.mu.Lock()
 	r.shims[key(o.Task)] = s
