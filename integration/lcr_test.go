@@ -322,8 +322,8 @@ func startDaemonEnv(t *testing.T, extra string, env []string) *daemon {
 	return d
 }
 
-// TestLCRMissingCommand: a command not in the rootfs fails at create with a message, as with runc,
-// rather than as a silent status 255 from lxc-execute.
+// TestLCRMissingCommand: a command not in the rootfs, or a missing rootfs, fails at create with a
+// message that blames it, as with runc, rather than as a silent status 255 from lxc-execute.
 func TestLCRMissingCommand(t *testing.T) {
 	d := startDaemon(t, "")
 	r := d.corral("run", "--rm", "--runtime", "lcr", "--rootfs", rootfs, "m1", "nosuchcmd")
@@ -331,4 +331,11 @@ func TestLCRMissingCommand(t *testing.T) {
 		t.Fatalf("exit %d stderr %q, want 1 and the missing command named", r.code, r.stderr)
 	}
 	d.assertGone(t, "m1")
+	s := lcrSpec("true", t.TempDir())
+	s.Root.Path += "-missing"
+	if err := d.createSpec(t, "i8-norootfs", s); err == nil || !strings.Contains(err.Error(), "failed to find the container's rootfs") {
+		t.Fatalf("create with a missing rootfs: %v, want the rootfs blamed", err)
+	}
+	d.corral("containers", "rm", "i8-norootfs").must(t)
+	d.assertGone(t, "i8-norootfs")
 }

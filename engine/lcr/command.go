@@ -10,11 +10,16 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// CheckCommand finds the process's command in the rootfs, as runc does at create: lxc-execute would
-// only fail later, with no message but status 255.
+// CheckCommand finds the rootfs, then the process's command in it, as runc does at create:
+// lxc-execute would only fail later, with no message but status 255.
 func CheckCommand(s *specs.Spec) error {
 	if s.Root == nil || s.Process == nil || len(s.Process.Args) == 0 {
 		return nil // the translation reports these
+	}
+	if fi, err := os.Stat(s.Root.Path); err != nil {
+		return fmt.Errorf("failed to find the container's rootfs: %v: %w", err, errdefs.ErrFailedPrecondition)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("container rootfs %s is not a directory: %w", s.Root.Path, errdefs.ErrFailedPrecondition)
 	}
 	name := s.Process.Args[0]
 	if strings.Contains(name, "/") {

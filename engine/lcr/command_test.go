@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -45,6 +46,12 @@ func TestCheckCommand(t *testing.T) {
 		err := CheckCommand(s)
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, errdefs.ErrFailedPrecondition)) {
 			t.Errorf("CheckCommand(%v, %v) = %v", tc.args, tc.env, err)
+		}
+	}
+	for _, missing := range []string{filepath.Join(root, "nosuchdir"), filepath.Join(root, "bin/busybox")} {
+		s := &specs.Spec{Root: &specs.Root{Path: missing}, Process: &specs.Process{Args: []string{"sh"}}}
+		if err := CheckCommand(s); err == nil || !strings.Contains(err.Error(), "rootfs") || !errors.Is(err, errdefs.ErrFailedPrecondition) {
+			t.Errorf("CheckCommand with rootfs %s = %v, want the rootfs blamed", missing, err)
 		}
 	}
 }
