@@ -8,7 +8,7 @@ FUZZTIME ?= 20s
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 
-.PHONY: all build install setup test unit fuzz integration demo bench check clean help
+.PHONY: all build install setup test unit fuzz integration soak demo bench check clean help
 
 all: build
 
@@ -42,6 +42,9 @@ integration: build ## end-to-end tests against a real corrald, runc, runsc and c
 
 test: check build fuzz ## everything CI runs: check, a bounded fuzz run, unit and integration tests
 	$(GO) test -count=1 -timeout 30m ./...
+
+soak: build ## soak test, not part of test: SOAK_CYCLES (1000) cycles from SOAK_CLIENTS (8) clients, SOAK_KILLS (5) kill -9 of corrald (root)
+	$(GO) test -count=1 -v -timeout 4h -run '^TestSoak$$' ./integration/ -soak
 
 demo: setup build ## install, build, start a private corrald and run containers through it
 	contrib/demo.sh

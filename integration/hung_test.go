@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,10 +170,13 @@ func (d *daemon) timed(t *testing.T, args ...string) time.Duration {
 	return time.Since(begin)
 }
 
-// corralQuiet is corral for another goroutine than the test's: a failure to run it is exit code -1.
+// corralQuiet is corral for another goroutine than the test's: a failure to run it, or to end
+// within two minutes, is exit code -1.
 func (d *daemon) corralQuiet(args ...string) result {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(filepath.Join(bins, "corral"), append([]string{"--address", d.Address()}, args...)...)
+	cmd := exec.CommandContext(ctx, filepath.Join(bins, "corral"), append([]string{"--address", d.Address()}, args...)...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	r := result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}

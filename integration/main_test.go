@@ -146,11 +146,16 @@ func (d *daemon) start() {
 	}
 }
 
-// kill stops corrald with SIGKILL, as a crash would.
+// kill stops corrald with SIGKILL, as a crash would, and waits up to 5 s for it to be gone, so that
+// its locks are free.
 func (d *daemon) kill() {
 	if d.cmd != nil && d.cmd.Process != nil {
 		_ = d.cmd.Process.Kill()
-		time.Sleep(50 * time.Millisecond)
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", d.cmd.Process.Pid)); err != nil {
+				break
+			}
+		}
 	}
 }
 
@@ -173,6 +178,8 @@ func (d *daemon) cleanupContainers() {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	_ = exec.Command("sh", "-c", "for r in "+d.Root()+"/bundles/*/*/runc; do [ -d \"$r\" ] && for c in $(ls \"$r\"); do runc --root \"$r\" delete -f \"$c\"; done; done").Run()
+	// containerd-shim-runc-v2 keeps runc's state in /run/containerd/runc/<ns>.
+	_ = exec.Command("sh", "-c", "for b in "+d.Root()+"/bundles/*/*; do [ -f \"$b/shim-binary-path\" ] && runc --root /run/containerd/runc/$(basename $(dirname \"$b\")) delete -f $(basename \"$b\"); done").Run()
 	d.cleanupLXC()
 }
 
