@@ -154,6 +154,9 @@ func (r *Runtime) abandon(ctx context.Context, t runtime.Task, cause error) erro
 	if _, err := r.cleanup(ctx, t); err != nil {
 		log.G(ctx).WithError(err).WithField("id", t.ID).Debug("delete of an abandoned shim")
 	}
+	if err := removeCgroups(t.Bundle); err != nil {
+		errs = append(errs, err)
+	}
 	for _, s := range sockets {
 		if err := os.Remove(s); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("failed to remove shim socket %s of %s: %w", s, t.ID, err))

@@ -179,34 +179,26 @@ func (r *Runtime) Wait(ctx context.Context, t runtime.Task, execID string) (runt
 	return r.cleanup(ctx, t)
 }
 
-// Delete deletes the container in its shim and shuts the shim down; a shim that is gone gets its
-// delete subcommand instead. Either way no runtime state, socket or shim process is left.
+// Delete deletes the container in its shim and shuts the shim down; a shim that is gone, or that
+// holds no container, gets its delete subcommand instead. Either way no runtime state, cgroup,
+// socket or shim process is left.
 func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	s, err := r.get(ctx, t)
 	if err != nil {
 		r.forget(t)
-		if _, statErr := os.Stat(filepath.Join(t.Bundle, addressFile)); statErr != nil {
-			// No shim was started, or a crash interrupted its start before its address was saved:
-			// take down whatever shim runs in the bundle.
-			if len(shimPids(t)) == 0 {
-				return nil
-			}
+		switch _, statErr := os.Stat(filepath.Join(t.Bundle, addressFile)); {
+		case len(shimPids(t)) > 0 || len(runtimePids(t.Bundle)) > 0:
+			// A shim that does not answer, or whose start a crash interrupted, or a runtime it left.
 			return r.abandon(ctx, t, nil)
+		case statErr != nil: // no shim was started, so no container created
+			return nil
 		}
-		// A shim that does not answer may still run, and a runtime it started too.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.timeouts.cleanup)
-		defer cancel()
-		if _, err := stopShims(cctx, t); err != nil {
-			return err
-		}
-		if _, err := r.cleanup(ctx, t); err != nil {
-			return err
-		}
-		return nil
+		return r.purge(ctx, t)
 	}
 	cctx, cancel := bounded(context.WithoutCancel(ctx), r.timeouts.call)
 	defer cancel()
-	if _, err := rpc[task.DeleteResponse](cctx, s.task, "Delete", &task.DeleteRequest{ID: t.ID}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+	_, err = rpc[task.DeleteResponse](cctx, s.task, "Delete", &task.DeleteRequest{ID: t.ID})
+	if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 		if errors.Is(cctx.Err(), context.DeadlineExceeded) {
 			killStragglers(t.Bundle)
 		}
@@ -217,6 +209,9 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	// delete did not see: one a crash of corrald left in the middle of its creation.
 	if shims, all := len(shimPids(t)), len(pidsIn(t.Bundle)); shims > 0 || all > shims {
 		return r.abandon(ctx, t, nil)
+	}
+	if err != nil { // the shim holds no container: its create, if a crash cut it short, left state
+		return r.purge(ctx, t)
 	}
 	return nil
 }
