@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -71,9 +72,28 @@ type daemon struct {
 	dir    string
 	config string
 	cmd    *exec.Cmd
-	log    *bytes.Buffer
+	log    *logBuffer
 	// env, if set, replaces corrald's environment.
 	env []string
+}
+
+// logBuffer is corrald's output, kept across restarts: the output of a killed corrald may still be
+// copied while the next one writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // Address is the daemon's socket.
@@ -120,7 +140,9 @@ func startDaemon(t *testing.T, extra string) *daemon {
 
 func (d *daemon) start() {
 	d.t.Helper()
-	d.log = &bytes.Buffer{}
+	if d.log == nil { // a restart appends to the log of the corrald before
+		d.log = &logBuffer{}
+	}
 	d.cmd = exec.Command(filepath.Join(bins, "corrald"), "--config", d.config, "--log-level", "debug")
 	d.cmd.Env = d.env
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
