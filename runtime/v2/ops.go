@@ -14,6 +14,7 @@ import (
 	task "github.com/containerd/containerd/api/runtime/task/v2"
 	apitask "github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/errdefs"
+	"github.com/containerd/log"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -75,24 +76,24 @@ func (r *Runtime) reconnect(ctx context.Context, t runtime.Task) (*shim, error) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeouts.connect)
 	defer cancel()
-	logf, err := openLog(ctx, t)
-	if err != nil {
-		return nil, err
-	}
 	version := 2
 	if v, err := os.ReadFile(filepath.Join(t.Bundle, versionFile)); err == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(string(v))); err == nil {
 			version = n
 		}
 	}
-	s, err := r.connect(ctx, t.Runtime.Name, strings.TrimSpace(string(b)), version, logf)
+	s, err := r.connect(ctx, t.Runtime.Name, strings.TrimSpace(string(b)), version, nil)
 	if err != nil {
-		logf.Close()
 		return nil, err
 	}
 	if _, err := rpc[task.ConnectResponse](ctx, s.task, "Connect", &task.ConnectRequest{ID: t.ID}); err != nil {
 		s.close()
 		return nil, fmt.Errorf("shim of task %s does not answer: %w", t.ID, err)
+	}
+	// The log FIFO is followed, never made again: a call racing a delete (CloseIO after the exit)
+	// must not write in the bundle while it is removed.
+	if s.log, err = followLog(ctx, t); err != nil {
+		log.G(ctx).WithError(err).WithField("id", t.ID).Debug("shim log not followed")
 	}
 	if err := r.listenEvents(t); err != nil {
 		s.close()

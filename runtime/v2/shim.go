@@ -115,14 +115,19 @@ func (r *Runtime) connect(ctx context.Context, name, address string, version int
 	return s, nil
 }
 
-// openLog creates the bundle's log FIFO and copies what the shim writes to corrald's log. It is
-// opened read-write so the shim's open never blocks and the reader never sees EOF.
+// openLog creates the bundle's log FIFO and follows it.
 func openLog(ctx context.Context, t runtime.Task) (*os.File, error) {
 	path := filepath.Join(t.Bundle, logFifo)
 	if err := syscall.Mkfifo(path, 0o600); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("failed to create shim log fifo: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
+	return followLog(ctx, t)
+}
+
+// followLog copies what the shim writes to the bundle's log FIFO to corrald's log. The FIFO is
+// opened read-write so the shim's open never blocks and the reader never sees EOF.
+func followLog(ctx context.Context, t runtime.Task) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(t.Bundle, logFifo), os.O_RDWR|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
