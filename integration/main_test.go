@@ -151,7 +151,9 @@ func (d *daemon) start() {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- d.cmd.Wait() }()
-	deadline := time.After(10 * time.Second)
+	// Restore settles each create a crash interrupted before corrald serves, each within two
+	// shim_connect and a shim_cleanup (5 s each by default).
+	deadline := time.After(30 * time.Second)
 	for {
 		if conn, err := dialUnix(d.Address()); err == nil {
 			conn.Close()
@@ -162,7 +164,7 @@ func (d *daemon) start() {
 		case err := <-exited:
 			d.t.Fatalf("corrald exited: %v\n%s", err, d.log)
 		case <-deadline:
-			d.t.Fatalf("corrald did not listen within 10s\n%s", d.log)
+			d.t.Fatalf("corrald did not listen within 30s\n%s", d.log)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -103,29 +103,31 @@ func (d *daemon) settle(t *testing.T, before figures) figures {
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
 		f := d.counts()
 		f["db rows"], f["fifos"] = before["db rows"], before["fifos"]
-		if f.same(before) {
+		if f.within(before) {
 			break
 		}
 	}
 	return d.probe(t)
 }
 
-func (f figures) same(g figures) bool {
+// within reports whether no figure of f is above g's.
+func (f figures) within(g figures) bool {
 	for _, name := range figureNames {
-		if f[name] != g[name] {
+		if f[name] > g[name] {
 			return false
 		}
 	}
 	return true
 }
 
-// report logs each figure before and after the soak, and fails the test for each that grew.
+// report logs each figure before and after the soak, and fails the test for each that grew: what
+// corrald holds idle may shrink by a connection being closed.
 func (f figures) report(t *testing.T, after figures) {
 	t.Helper()
 	t.Logf("soak: %-12s %7s %7s", "FIGURE", "BEFORE", "AFTER")
 	for _, name := range figureNames {
 		t.Logf("soak: %-12s %7d %7d", name, f[name], after[name])
-		if after[name] != f[name] && !clientSide[name] {
+		if after[name] > f[name] && !clientSide[name] {
 			t.Errorf("%s: %d before the soak, %d after", name, f[name], after[name])
 		}
 	}
