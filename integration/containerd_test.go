@@ -69,12 +69,7 @@ disabled_plugins = [
 
 func startContainerd(t *testing.T) *ctrd {
 	t.Helper()
-	if _, err := exec.LookPath("containerd"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("containerd is not installed (contrib/debian-packages has it): %v", err)
-		}
-		t.Skipf("containerd is not installed: %v", err)
-	}
+	requireTool(t, "containerd")
 	dir, err := os.MkdirTemp("", "corral-ctrd-")
 	if err != nil {
 		t.Fatal(err)

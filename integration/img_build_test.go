@@ -67,10 +67,7 @@ func imageTar(t *testing.T, dir, name string) string {
 // busyboxLayer is a tar of a busybox root filesystem.
 func busyboxLayer(t *testing.T) []byte {
 	t.Helper()
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Skip("busybox-static is not installed")
-	}
+	bb := requireTool(t, "busybox")
 	bin, err := os.ReadFile(bb)
 	if err != nil {
 		t.Fatal(err)

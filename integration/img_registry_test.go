@@ -16,10 +16,7 @@ import (
 // temporary directory, and returns its address as localhost:PORT. It stops with the test.
 func startRegistry(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		t.Skip("docker-registry is not installed (contrib/debian-packages)")
-	}
+	bin := requireTool(t, "docker-registry")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -373,3 +373,18 @@ func (d *daemon) corralIn(stdin string, args ...string) result {
 	}
 	return r
 }
+
+// requireTool returns the path of a tool from contrib/debian-packages. Without it the test is
+// skipped, naming the tool, except in CI, which must run every real-runtime test.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not installed, and CI must run this test (contrib/debian-packages has it): %v", name, err)
+	}
+	t.Skipf("%s is not installed (make setup installs contrib/debian-packages): %v", name, err)
+	return ""
+}
