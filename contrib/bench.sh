@@ -3,11 +3,11 @@
 # Starts a private corrald on a temp dir and prints a table. The goals are targets, not assertions:
 # the script exits 0 whether or not they are met, and non-zero only if something fails to run.
 # Knobs: BENCH_ITERATIONS (20), BENCH_WARMUP (2), BENCH_CONTAINERS (50), BENCH_EXITS (20),
-# BENCH_IDLE (5 seconds).
+# BENCH_IDLE (5 seconds), BENCH_GAP (0 seconds of sleep before each timed command).
 set -eu
 export LC_ALL=C # EPOCHREALTIME and awk must agree on the decimal point
 cd "$(dirname "$0")/.."
-N=${BENCH_ITERATIONS:-20} WARMUP=${BENCH_WARMUP:-2} SHIMS=${BENCH_CONTAINERS:-50} EXITS=${BENCH_EXITS:-20} IDLE=${BENCH_IDLE:-5}
+N=${BENCH_ITERATIONS:-20} WARMUP=${BENCH_WARMUP:-2} SHIMS=${BENCH_CONTAINERS:-50} EXITS=${BENCH_EXITS:-20} IDLE=${BENCH_IDLE:-5} GAP=${BENCH_GAP:-0}
 [ "$(id -u)" = 0 ] || { echo "bench.sh: must run as root" >&2; exit 1; }
 for c in runc jq pgrep ctr containerd containerd-shim-runc-v2 lxc-execute; do command -v $c >/dev/null || { echo "bench.sh: $c not found" >&2; exit 1; }; done
 
@@ -84,10 +84,12 @@ fresh_rss=$(mib /proc/$daemon/status VmRSS)
 # 1. Start-to-exit wall time of /bin/true: corral on runc, bare `runc run`, and the floor of the
 # create/start/delete model (bare runc create, start, delete), paired: each iteration runs all three,
 # in an order that reverses every iteration, so machine noise hits them alike. Warm-ups (i <= 0) are
-# not recorded. A foreground run keeps no log.
+# not recorded. A foreground run keeps no log. With BENCH_GAP, each timed command starts after that
+# much idle time instead of right after the previous one (docs/performance.md says why it matters).
 sample() { # sample NAME I CMD...: run CMD once, recording "NAME I milliseconds" for I > 0
 	local name=$1 i=$2 t0
 	shift 2
+	[ "$GAP" = 0 ] || sleep "$GAP"
 	t0=$EPOCHREALTIME
 	"$@" </dev/null >/dev/null
 	[ "$i" -le 0 ] || awk -v a="$t0" -v b="$EPOCHREALTIME" -v n="$name" -v i="$i" \
@@ -221,7 +223,8 @@ sleep "$IDLE"
 idle_rss=$(mib /proc/$daemon/status VmRSS)
 
 echo
-echo "Corral $(git describe --always --dirty 2>/dev/null || echo dev) bench: $N paired iterations after $WARMUP warm-ups;" \
+echo "Corral $(git describe --always --dirty 2>/dev/null || echo dev) bench: $N paired iterations after $WARMUP warm-ups," \
+	"$GAP s idle before each;" \
 	"$(nproc) CPUs; $(runc --version | head -1); LXC $(lxc-execute --version)"
 echo "Load average (1, 5, 15 min): $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 printf '%-46s %-44s %-7s %s\n' FIGURE VALUE STATUS GOAL \
