@@ -71,6 +71,8 @@ func Start(f Flags) (string, error) {
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Args[0] = os.Args[0] // keep the name it was run under: it chooses the default driver
+	// The keeper copies a container's I/O and waits on it: one P is enough, and saves memory.
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	cmd.Dir = dir
 	cmd.ExtraFiles = []*os.File{lf}
 	cmd.Stderr = shimLog(dir)
