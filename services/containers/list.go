@@ -5,7 +5,6 @@ import (
 
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	"github.com/containerd/containerd/v2/pkg/filters"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/corral-dev/corral/services"
 	"github.com/corral-dev/corral/services/store"
@@ -33,26 +32,7 @@ func (s *Service) ListStream(r *containersapi.ListContainersRequest, stream cont
 
 // list returns the namespace's containers that match any of fs.
 func (s *Service) list(ctx context.Context, fs []string) ([]*containersapi.Container, error) {
-	ns, err := services.Namespace(ctx)
-	if err != nil {
-		return nil, err
-	}
-	filter, err := filters.ParseAll(fs...)
-	if err != nil {
-		return nil, err
-	}
-	var out []*containersapi.Container
-	err = s.Store.List(ns, store.Containers, func(_ string, v []byte) error {
-		var c containersapi.Container
-		if err := proto.Unmarshal(v, &c); err != nil {
-			return err
-		}
-		if filter.Match(adapt(&c)) {
-			out = append(out, &c)
-		}
-		return nil
-	})
-	return out, err
+	return services.ListMatching(ctx, s.Store, store.Containers, fs, adapt)
 }
 
 // adapt exposes a container's filter fields as containerd does: id, image, runtime.name, labels.KEY.

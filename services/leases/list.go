@@ -5,7 +5,6 @@ import (
 
 	leasesapi "github.com/containerd/containerd/api/services/leases/v1"
 	"github.com/containerd/containerd/v2/pkg/filters"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/corral-dev/corral/services"
 	"github.com/corral-dev/corral/services/store"
@@ -19,26 +18,7 @@ func (s *Service) List(ctx context.Context, r *leasesapi.ListRequest) (*leasesap
 
 // list returns the namespace's leases that match any of fs.
 func (s *Service) list(ctx context.Context, fs []string) ([]*leasesapi.Lease, error) {
-	ns, err := services.Namespace(ctx)
-	if err != nil {
-		return nil, err
-	}
-	filter, err := filters.ParseAll(fs...)
-	if err != nil {
-		return nil, err
-	}
-	var out []*leasesapi.Lease
-	err = s.Store.List(ns, store.Leases, func(_ string, v []byte) error {
-		var l leasesapi.Lease
-		if err := proto.Unmarshal(v, &l); err != nil {
-			return err
-		}
-		if filter.Match(adapt(&l)) {
-			out = append(out, &l)
-		}
-		return nil
-	})
-	return out, err
+	return services.ListMatching(ctx, s.Store, store.Leases, fs, adapt)
 }
 
 // adapt exposes a lease's filter fields as containerd does: id and labels.KEY.
