@@ -14,7 +14,14 @@ func TestImagesGC(t *testing.T) {
 	d := startDaemon(t, "")
 	ref := "localhost/img/gc:1"
 	d.ctr("images", "import", imageTar(t, t.TempDir(), ref)).must(t)
-	if out := d.ctr("content", "ls", "-q").must(t); len(strings.Fields(out)) != 3 {
+	// The import's index is held by the import's lease only: the collection after the lease goes is
+	// asynchronous.
+	out := d.ctr("content", "ls", "-q").must(t)
+	for deadline := time.Now().Add(5 * time.Second); len(strings.Fields(out)) != 3 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		out = d.ctr("content", "ls", "-q").must(t)
+	}
+	if len(strings.Fields(out)) != 3 {
 		t.Fatalf("want manifest, config and layer in content ls, got %q", out)
 	}
 	if out := d.ctr("snapshots", "ls").must(t); !strings.Contains(out, "Committed") {
