@@ -105,6 +105,15 @@ func snapshotters(ctx context.Context, dir string) (map[string]snapshots.Snapsho
 	return sns, Overlay, nil
 }
 
+// Roots returns the root directory of each snapshotter, by name.
+func (s *Store) Roots() map[string]string {
+	out := map[string]string{}
+	for name := range s.DB.Snapshotters() {
+		out[name] = filepath.Join(s.Root, "snapshots", name)
+	}
+	return out
+}
+
 // Close stops garbage collection and closes the db and snapshotters.
 func (s *Store) Close() error {
 	s.gc.stop()

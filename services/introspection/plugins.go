@@ -21,12 +21,15 @@ const (
 	TypeRuntime = "io.containerd.runtime.v2"
 	// TypeGRPC is containerd's type of a gRPC service plugin.
 	TypeGRPC = "io.containerd.grpc.v1"
+	// TypeSnapshotter is containerd's type of a snapshotter plugin.
+	TypeSnapshotter = "io.containerd.snapshotter.v1"
 	// TaskID is the runtime plugin containerd's clients ask to describe a runtime.
 	TaskID = "task"
 )
 
 // plugins lists, sorted by type and id: the task manager and one entry per runtime family
-// (TypeRuntime), one per gRPC service (TypeGRPC), and one per runtime name (api.PluginType).
+// (TypeRuntime), one per gRPC service (TypeGRPC), one per snapshotter (TypeSnapshotter) and one per
+// runtime name (api.PluginType).
 func (s *Service) plugins() []*introspectionapi.Plugin {
 	out := []*introspectionapi.Plugin{{Type: TypeRuntime, ID: TaskID, Exports: s.Paths}}
 	for _, f := range s.Families {
@@ -35,6 +38,9 @@ func (s *Service) plugins() []*introspectionapi.Plugin {
 	}
 	for name := range s.Services() {
 		out = append(out, &introspectionapi.Plugin{Type: TypeGRPC, ID: serviceID(name)})
+	}
+	for name, root := range s.Snapshotters {
+		out = append(out, &introspectionapi.Plugin{Type: TypeSnapshotter, ID: name, Exports: map[string]string{"root": root}})
 	}
 	for _, rt := range s.Resolver.List() {
 		out = append(out, &introspectionapi.Plugin{Type: api.PluginType, ID: rt.Name, InitErr: initErr(rt.Err),

@@ -36,6 +36,8 @@ type Service struct {
 	// Paths are the exports of the task plugin: api.ExportConfig, ExportRoot, ExportState and
 	// ExportAddress.
 	Paths map[string]string
+	// Snapshotters are the snapshotters that opened, by name, with their root directories.
+	Snapshotters map[string]string
 }
 
 // Plugins implements the introspection API, with containerd's filters on type and id.
