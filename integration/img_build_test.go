@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,18 +104,19 @@ func busyboxLayer(t *testing.T) []byte {
 
 // dockerArchiveTar writes a docker-archive tarball, the format of docker save (manifest.json, a
 // config and a layer tar; no index.json), of a busybox image named name with config cfg to dir and
-// returns its path. edit, if not nil, may change the layer after the config recorded its digest.
+// returns its path. edit, if not nil, changes the layer the config describes, not the one stored.
 func dockerArchiveTar(t *testing.T, dir, name string, cfg ocispec.ImageConfig, edit func([]byte) []byte) string {
 	t.Helper()
 	layer := busyboxLayer(t)
+	described := layer
+	if edit != nil {
+		described = edit(slices.Clone(layer))
+	}
 	config, _ := json.Marshal(ocispec.Image{
 		Platform: ocispec.Platform{Architecture: goruntime.GOARCH, OS: "linux"},
 		Config:   cfg,
-		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(layer)}},
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(described)}},
 	})
-	if edit != nil {
-		layer = edit(layer)
-	}
 	configName := digest.FromBytes(config).Encoded() + ".json"
 	layerDir := digest.FromBytes(layer).Encoded()
 	manifest, _ := json.Marshal([]map[string]any{{"Config": configName, "RepoTags": []string{name}, "Layers": []string{layerDir + "/layer.tar"}}})

@@ -198,7 +198,7 @@ func TestImagesVerbsBadInput(t *testing.T) {
 	isManifest := func(b []byte) bool { return bytes.Contains(b, []byte(`"layers"`)) }
 	isLayer := func(b []byte) bool { return len(b) > 1<<16 }
 	docker, err := os.ReadFile(dockerArchiveTar(t, t.TempDir(), "localhost/iv/bad:1", ivConfig, func(b []byte) []byte {
-		return append(b, make([]byte, 512)...) // another layer than the config's diff id says
+		return append(b, make([]byte, 512)...) // the config's diff id is of another layer
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -209,6 +209,7 @@ func TestImagesVerbsBadInput(t *testing.T) {
 		b    []byte
 		want string
 	}{
+		{"good", good, ""},
 		{"random", random, "not a tar archive"},
 		{"truncated", good[:len(good)/2], "the tarball is truncated"},
 		{"not-image", notImage.Bytes(), "not an image tarball"},
@@ -216,11 +217,14 @@ func TestImagesVerbsBadInput(t *testing.T) {
 		{"layer-mismatch", editBlobs(t, good, isLayer, func(b []byte) []byte { b[len(b)-1] ^= 1; return b }), "does not match its digest"},
 		{"docker-layer-mismatch", docker, "failed to unpack image localhost/iv/bad:1"},
 	} {
+		file := filepath.Join(dir, tc.name+".tar")
+		if err := os.WriteFile(file, tc.b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if tc.want == "" {
+			continue
+		}
 		t.Run(tc.name, func(t *testing.T) {
-			file := filepath.Join(dir, tc.name+".tar")
-			if err := os.WriteFile(file, tc.b, 0o644); err != nil {
-				t.Fatal(err)
-			}
 			r := d.corral("images", "import", file)
 			if r.code == 0 || !strings.Contains(r.stderr, "failed to import "+file+": ") || !strings.Contains(r.stderr, tc.want) {
 				t.Fatalf("exit %d, stderr %q; want an error naming %s and saying %q", r.code, r.stderr, file, tc.want)
@@ -229,6 +233,20 @@ func TestImagesVerbsBadInput(t *testing.T) {
 			assertNoImageLeft(t, d)
 		})
 	}
+
+	// A failed import of a name that exists leaves the image as it was.
+	d.corral("images", "import", filepath.Join(dir, "good.tar")).must(t)
+	was := d.corral("images", "ls").must(t)
+	if r := d.corral("images", "import", filepath.Join(dir, "docker-layer-mismatch.tar")); r.code == 0 {
+		t.Fatal("import of a broken image over a good one succeeded")
+	}
+	if now := d.corral("images", "ls").must(t); now != was {
+		t.Fatalf("a failed import changed the image it would replace: was %q, now %q", was, now)
+	}
+	if out := d.ctr("run", "--rm", "localhost/iv/bad:1", "iv-bad", "sh", "-c", "echo hi $IMG").must(t); out != "hi busybox\n" {
+		t.Fatalf("run of the image a failed import kept printed %q", out)
+	}
+
 	r := d.corral("images", "import", filepath.Join(dir, "none.tar"))
 	if r.code == 0 || !strings.Contains(r.stderr, "none.tar: no such file") {
 		t.Errorf("import of a missing file: exit %d, %q", r.code, r.stderr)

@@ -88,18 +88,30 @@ func importTar(ctx context.Context, c *containerd.Client, r io.Reader, o importO
 			retErr = fmt.Errorf("failed to delete lease %s: %w", l.ID, err)
 		}
 	}()
-	before, err := c.ImageService().List(ctx)
+	list, err := c.ImageService().List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("failed to list images: %w", err)
 	}
+	before := map[string]images.Image{}
+	for _, img := range list {
+		before[img.Name] = img
+	}
 	tr, check := checkTar(r)
 	imgs, err := c.Import(ctx, tr, importOpts(o)...)
+	check.finish(tr)
 	defer func() {
 		if retErr != nil {
 			retErr = errors.Join(retErr, restore(context.WithoutCancel(ctx), c.ImageService(), imgs, before))
 		}
 	}()
-	check.finish(tr)
+	for _, img := range imgs {
+		// Until the import is done, the lease keeps what an image it replaced held, to put it back.
+		if prev, ok := before[img.Name]; ok && prev.Target.Digest != img.Target.Digest {
+			if err := ls.AddResource(ctx, l, leases.Resource{ID: prev.Target.Digest.String(), Type: "content"}); err != nil {
+				return nil, fmt.Errorf("failed to keep the content of image %s: %w", img.Name, err)
+			}
+		}
+	}
 	if err := check.err(err); err != nil {
 		return nil, err
 	}
@@ -124,15 +136,11 @@ func importOpts(o importOptions) []containerd.ImportOpt {
 
 // restore undoes the import of imgs: the ones not in before are deleted, the others get their
 // target back.
-func restore(ctx context.Context, is images.Store, imgs, before []images.Image) error {
-	old := map[string]images.Image{}
-	for _, img := range before {
-		old[img.Name] = img
-	}
+func restore(ctx context.Context, is images.Store, imgs []images.Image, before map[string]images.Image) error {
 	var errs []error
 	for _, img := range imgs {
 		var err error
-		if prev, ok := old[img.Name]; !ok {
+		if prev, ok := before[img.Name]; !ok {
 			err = is.Delete(ctx, img.Name)
 		} else if prev.Target.Digest != img.Target.Digest {
 			_, err = is.Update(ctx, prev, "target")
