@@ -211,6 +211,7 @@ func TestImagesVerbsBadInput(t *testing.T) {
 	}{
 		{"good", good, ""},
 		{"random", random, "not a tar archive"},
+		{"text", []byte("hello\n"), "not a tar archive"},
 		{"truncated", good[:len(good)/2], "the tarball is truncated"},
 		{"not-image", notImage.Bytes(), "not an image tarball"},
 		{"missing-manifest", editBlobs(t, good, isManifest, nil), "the tarball lacks a blob its images refer to"},

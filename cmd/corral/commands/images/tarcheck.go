@@ -20,6 +20,7 @@ type tarCheck struct {
 	pw   *io.PipeWriter
 	done chan struct{}
 
+	entries   int    // the count of entries read
 	bad       string // the first blob whose content does not match its name
 	layout    bool   // an oci-layout or a manifest.json was seen
 	truncated bool   // the tarball ends without its end marker
@@ -46,6 +47,7 @@ func (c *tarCheck) run(r io.Reader) {
 		if err != nil {
 			return
 		}
+		c.entries++
 		switch name := path.Clean(hdr.Name); {
 		case name == ocispec.ImageLayoutFile || name == "manifest.json":
 			c.layout = true
@@ -112,10 +114,10 @@ func (c *tarCheck) err(importErr error) error {
 		return fmt.Errorf("a blob does not match its digest: %s: %w", c.bad, errdefs.ErrInvalidArgument)
 	case importErr == nil:
 		return nil
+	case c.entries == 0 || errors.Is(importErr, tar.ErrHeader):
+		return fmt.Errorf("not a tar archive, or a corrupt one: %w: %w", importErr, errdefs.ErrInvalidArgument)
 	case c.truncated || errors.Is(importErr, io.ErrUnexpectedEOF):
 		return fmt.Errorf("the tarball is truncated: %w: %w", importErr, errdefs.ErrInvalidArgument)
-	case errors.Is(importErr, tar.ErrHeader):
-		return fmt.Errorf("not a tar archive, or a corrupt one: %w: %w", importErr, errdefs.ErrInvalidArgument)
 	case !c.layout:
 		return fmt.Errorf("not an image tarball: want an OCI layout (oci-layout, index.json, blobs/) or a docker-archive (manifest.json, as docker save writes it): %w", errdefs.ErrInvalidArgument)
 	case errdefs.IsNotFound(importErr):

@@ -32,25 +32,28 @@ func TestTarCheck(t *testing.T) {
 	for _, tc := range []struct {
 		name              string
 		tar               []byte
+		entries           int
 		bad               string
 		layout, truncated bool
 	}{
-		{"oci layout", good, "", true, false},
-		{"docker archive", tarball("manifest.json", "[]", "abc/layer.tar", "x"), "", true, false},
-		{"blob mismatch", tarball("oci-layout", "{}", blob("a"), "b"), blob("a") + " holds content of digest " + digest.FromString("b").String(), true, false},
-		{"blob name no digest", tarball("oci-layout", "{}", "blobs/sha256/xyz", "b", "./blobs/x", "y"), "", true, false},
-		{"no layout", tarball("hello.txt", "hi"), "", false, false},
-		{"no end marker", good[:len(good)-1024], "", true, true},
-		{"cut after a blob", good[:512*3+1], "", true, true},
-		{"cut in a blob", tarball("oci-layout", "{}", blob(long), long)[:512*3+100], "", true, false}, // the importer says so
-		{"empty", nil, "", false, true},
+		{"oci layout", good, 3, "", true, false},
+		{"docker archive", tarball("manifest.json", "[]", "abc/layer.tar", "x"), 2, "", true, false},
+		{"blob mismatch", tarball("oci-layout", "{}", blob("a"), "b"), 2, blob("a") + " holds content of digest " + digest.FromString("b").String(), true, false},
+		{"blob name no digest", tarball("oci-layout", "{}", "blobs/sha256/xyz", "b", "./blobs/x", "y"), 3, "", true, false},
+		{"no layout", tarball("hello.txt", "hi"), 1, "", false, false},
+		{"no end marker", good[:len(good)-1024], 3, "", true, true},
+		{"cut after a blob", good[:512*3+1], 2, "", true, true},
+		{"cut in a blob", tarball("oci-layout", "{}", blob(long), long)[:512*3+100], 2, "", true, false}, // the importer says so
+		{"empty", nil, 0, "", false, true},
+		{"text", []byte("hello\n"), 0, "", false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, c := checkTar(bytes.NewReader(tc.tar))
 			_, _ = io.CopyN(io.Discard, r, 100) // the importer may stop early: finish reads the rest
 			c.finish(r)
-			if c.bad != tc.bad || c.layout != tc.layout || c.truncated != tc.truncated {
-				t.Errorf("got bad %q, layout %v, truncated %v; want %q, %v, %v", c.bad, c.layout, c.truncated, tc.bad, tc.layout, tc.truncated)
+			if c.entries != tc.entries || c.bad != tc.bad || c.layout != tc.layout || c.truncated != tc.truncated {
+				t.Errorf("got %d entries, bad %q, layout %v, truncated %v; want %d, %q, %v, %v",
+					c.entries, c.bad, c.layout, c.truncated, tc.entries, tc.bad, tc.layout, tc.truncated)
 			}
 		})
 	}
@@ -65,15 +68,17 @@ func TestTarCheckErr(t *testing.T) {
 		want  string // "" for no error
 		class error
 	}{
-		{"fine", tarCheck{layout: true}, nil, "", nil},
-		{"mismatch after a good import", tarCheck{layout: true, bad: "blobs/sha256/a holds b"}, nil, "a blob does not match its digest: blobs/sha256/a holds b", errdefs.ErrInvalidArgument},
-		{"mismatch first", tarCheck{bad: "x", truncated: true}, notFound, "a blob does not match its digest", errdefs.ErrInvalidArgument},
-		{"short read", tarCheck{layout: true}, fmt.Errorf("short read: %w", io.ErrUnexpectedEOF), "the tarball is truncated: short read", errdefs.ErrInvalidArgument},
-		{"no end marker", tarCheck{layout: true, truncated: true}, notFound, "the tarball is truncated", errdefs.ErrInvalidArgument},
+		{"fine", tarCheck{entries: 3, layout: true}, nil, "", nil},
+		{"mismatch after a good import", tarCheck{entries: 3, layout: true, bad: "blobs/sha256/a holds b"}, nil, "a blob does not match its digest: blobs/sha256/a holds b", errdefs.ErrInvalidArgument},
+		{"mismatch first", tarCheck{entries: 1, bad: "x", truncated: true}, notFound, "a blob does not match its digest", errdefs.ErrInvalidArgument},
+		{"short read", tarCheck{entries: 3, layout: true}, fmt.Errorf("short read: %w", io.ErrUnexpectedEOF), "the tarball is truncated: short read", errdefs.ErrInvalidArgument},
+		{"no end marker", tarCheck{entries: 3, layout: true, truncated: true}, notFound, "the tarball is truncated", errdefs.ErrInvalidArgument},
 		{"not tar", tarCheck{}, tar.ErrHeader, "not a tar archive, or a corrupt one", errdefs.ErrInvalidArgument},
-		{"not image", tarCheck{}, errors.New("unrecognized image format"), "not an image tarball", errdefs.ErrInvalidArgument},
-		{"missing blob", tarCheck{layout: true}, notFound, "the tarball lacks a blob its images refer to: content digest sha256:x", errdefs.ErrNotFound},
-		{"other", tarCheck{layout: true}, errdefs.ErrUnavailable, "unavailable", errdefs.ErrUnavailable},
+		{"shorter than a header", tarCheck{truncated: true}, io.ErrUnexpectedEOF, "not a tar archive, or a corrupt one", errdefs.ErrInvalidArgument},
+		{"corrupt header after the first", tarCheck{entries: 2, layout: true}, tar.ErrHeader, "not a tar archive, or a corrupt one", errdefs.ErrInvalidArgument},
+		{"not image", tarCheck{entries: 1}, errors.New("unrecognized image format"), "not an image tarball", errdefs.ErrInvalidArgument},
+		{"missing blob", tarCheck{entries: 3, layout: true}, notFound, "the tarball lacks a blob its images refer to: content digest sha256:x", errdefs.ErrNotFound},
+		{"other", tarCheck{entries: 3, layout: true}, errdefs.ErrUnavailable, "unavailable", errdefs.ErrUnavailable},
 	} {
 		err := tc.check.err(tc.err)
 		if tc.want == "" {
