@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,4 +100,43 @@ func busyboxLayer(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+// dockerArchiveTar writes a docker-archive tarball, the format of docker save (manifest.json, a
+// config and a layer tar; no index.json), of a busybox image named name with config cfg to dir and
+// returns its path. edit, if not nil, changes the layer the config describes, not the one stored.
+func dockerArchiveTar(t *testing.T, dir, name string, cfg ocispec.ImageConfig, edit func([]byte) []byte) string {
+	t.Helper()
+	layer := busyboxLayer(t)
+	described := layer
+	if edit != nil {
+		described = edit(slices.Clone(layer))
+	}
+	config, _ := json.Marshal(ocispec.Image{
+		Platform: ocispec.Platform{Architecture: goruntime.GOARCH, OS: "linux"},
+		Config:   cfg,
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(described)}},
+	})
+	configName := digest.FromBytes(config).Encoded() + ".json"
+	layerDir := digest.FromBytes(layer).Encoded()
+	manifest, _ := json.Marshal([]map[string]any{{"Config": configName, "RepoTags": []string{name}, "Layers": []string{layerDir + "/layer.tar"}}})
+
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	_ = tw.WriteHeader(&tar.Header{Name: layerDir + "/", Mode: 0o755, Typeflag: tar.TypeDir})
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{layerDir + "/layer.tar", layer}, {configName, config}, {"manifest.json", manifest}} {
+		_ = tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.b)), Typeflag: tar.TypeReg})
+		_, _ = tw.Write(f.b)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "docker.tar")
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

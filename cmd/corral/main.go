@@ -8,13 +8,14 @@ import (
 
 	"github.com/corral-dev/corral/cmd/corral/commands"
 	"github.com/corral-dev/corral/cmd/corral/commands/containers"
+	"github.com/corral-dev/corral/cmd/corral/commands/images"
 	"github.com/corral-dev/corral/cmd/corral/commands/run"
 	"github.com/corral-dev/corral/cmd/corral/commands/tasks"
 )
 
 func main() {
 	root := commands.RootCommand()
-	root.AddCommand(run.Command(), containers.Command(), tasks.Command(), containers.RmCommand(),
+	root.AddCommand(run.Command(), containers.Command(), tasks.Command(), images.Command(), containers.RmCommand(),
 		commands.LogsCommand(), commands.EventsCommand(), commands.InfoCommand(), commands.RuntimesCommand(),
 		commands.VersionCommand())
 	if err := root.Execute(); err != nil {
