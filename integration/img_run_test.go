@@ -224,6 +224,18 @@ func TestRunImageSnapshotRemoved(t *testing.T) {
 	d.assertNoSnapshot(t)
 	d.corral("rm", "-f", "ri-taken").must(t)
 
+	// An image not unpacked in the snapshotter asked for is unpacked there first.
+	if out := d.corral("run", "--rm", "--snapshotter", "native", "--runtime", rt, ref, "ri-native", "sh", "-c", "echo $IMG").must(t); out != "busybox\n" {
+		t.Errorf("run on native: got %q", out)
+	}
+	if out := d.ctr("snapshots", "--snapshotter", "native", "ls").must(t); strings.Contains(out, "ri-") || !strings.Contains(out, "Committed") {
+		t.Errorf("native snapshots after run --rm: want the image's layer and no container's:\n%s", out)
+	}
+	if r := d.corral("run", "--snapshotter", "ri-bogus", ref, "ri-bogus"); r.code == 0 || !strings.Contains(r.stderr, "ri-bogus") {
+		t.Errorf("run on an unknown snapshotter: exit %d stderr %q", r.code, r.stderr)
+	}
+	d.assertGone(t, "ri-bogus")
+
 	r := d.corral("run", "localhost/ri/none:1", "ri-none")
 	if r.code == 0 || !containsAll(r.stderr, []string{"image localhost/ri/none:1 not found", "corral images pull", "corral images import"}) {
 		t.Errorf("run of a missing image: exit %d stderr %q", r.code, r.stderr)

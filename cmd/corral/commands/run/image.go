@@ -28,9 +28,9 @@ type snapshot struct {
 	endLease func(context.Context) error
 }
 
-// prepareSnapshot looks image ref up, unpacks it into the snapshotter (the default one if "") unless
-// it is already, and prepares the snapshot of container id on it.
-func prepareSnapshot(ctx context.Context, c *containerd.Client, ref, snapshotter, id string) (_ *snapshot, retErr error) {
+// prepareSnapshot looks image ref up and prepares the snapshot of container id on it in the
+// snapshotter (the default one if ""), unpacking the image there first if it is not yet.
+func prepareSnapshot(ctx context.Context, c *containerd.Client, ref, snapshotter, id string) (*snapshot, error) {
 	img, err := getImage(ctx, c, ref)
 	if err != nil {
 		return nil, err
@@ -38,15 +38,6 @@ func prepareSnapshot(ctx context.Context, c *containerd.Client, ref, snapshotter
 	if snapshotter == "" {
 		if snapshotter, err = commands.DefaultSnapshotter(ctx, c); err != nil {
 			return nil, err
-		}
-	}
-	unpacked, err := img.IsUnpacked(ctx, snapshotter)
-	if err != nil {
-		return nil, fmt.Errorf("failed to check the unpacking of image %s in snapshotter %s: %w", ref, snapshotter, err)
-	}
-	if !unpacked {
-		if err := img.Unpack(ctx, snapshotter); err != nil {
-			return nil, fmt.Errorf("failed to unpack image %s into snapshotter %s: %w", ref, snapshotter, err)
 		}
 	}
 	s := &snapshot{client: c, image: img, record: containers.Container{ID: id}}
@@ -61,7 +52,15 @@ func prepareSnapshot(ctx context.Context, c *containerd.Client, ref, snapshotter
 	if err != nil {
 		return nil, fmt.Errorf("failed to take a lease for the snapshot of container %s: %w", id, err)
 	}
-	s.mounts, err = c.SnapshotService(snapshotter).Prepare(ctx, id, identity.ChainID(diffIDs).String())
+	sn, parent := c.SnapshotService(snapshotter), identity.ChainID(diffIDs).String()
+	s.mounts, err = sn.Prepare(ctx, id, parent)
+	if errdefs.IsNotFound(err) { // the image is not unpacked in this snapshotter yet
+		if err = img.Unpack(ctx, snapshotter); err != nil {
+			err = fmt.Errorf("failed to unpack image %s into snapshotter %s: %w", ref, snapshotter, err)
+		} else {
+			s.mounts, err = sn.Prepare(ctx, id, parent)
+		}
+	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("failed to prepare the snapshot of container %s: %w", id, err), s.endLease(context.WithoutCancel(ctx)))
 	}
