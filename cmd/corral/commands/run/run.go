@@ -62,7 +62,7 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 			"from a root filesystem directory with --rootfs. An image's container gets a snapshot of the image,\n" +
 			"removed with the container, and runs the image's entrypoint with its cmd, or with CMD [ARG...] in\n" +
 			"its place, with the image's environment, working directory and user; --env, --env-file, --cwd and\n" +
-			"--user override them. `tasks stop` sends the image's stop signal first.\n" +
+			"--user override them. `tasks stop` sends the image's stop signal first.\n\n" +
 			"In the foreground corral relays stdin, stdout and stderr until\n" +
 			"they end, forwards SIGINT, SIGTERM and SIGHUP, and exits with the container's exit status. With\n" +
 			"-t the container gets a terminal, and corral puts its own in raw mode and forwards its size.\n" +
@@ -107,7 +107,7 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 	f.StringVarP(&o.user, "user", "u", "", "`USER` of the process: UID[:GID] or NAME[:GROUP], names from the container's /etc/passwd and /etc/group")
 	f.StringVar(&o.hostname, "hostname", "", "`NAME` of the container's host (default: its ID)")
 	f.BoolVar(&o.readOnly, "read-only", false, "mount the container's root filesystem read-only")
-	f.StringArrayVar(&o.mounts, "mount", nil, "mount `type=bind,src=PATH,dst=PATH[,ro]` or type=tmpfs,dst=PATH[,tmpfs-size=SIZE] (repeatable)")
+	f.StringArrayVar(&o.mounts, "mount", nil, "mount `SPEC`: type=bind,src=PATH,dst=PATH[,ro] or type=tmpfs,dst=PATH[,tmpfs-size=SIZE] (repeatable)")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind-mount host path `SRC:DST[:ro|rw]` (repeatable)")
 	f.StringArrayVar(&o.labels, "label", nil, "set a container label `K=V` (repeatable)")
 	f.StringVarP(&o.memory, "memory", "m", "", "memory limit `SIZE`: bytes, or with a k, m or g suffix (powers of 1024)")
