@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/containers"
+	"github.com/containerd/containerd/v2/core/leases"
 	"github.com/containerd/containerd/v2/core/mount"
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
@@ -14,6 +16,11 @@ import (
 
 	"github.com/corral-dev/corral/cmd/corral/commands"
 )
+
+// snapshotLease is how long the lease on a new container's snapshot lasts if corral dies before it
+// ends it: long enough to unpack an image first, short enough that a killed corral's snapshot does
+// not outlive the next garbage collection by a day.
+const snapshotLease = 10 * time.Minute
 
 // snapshot is the root filesystem an image gives a container: a snapshot on the image's chain id,
 // keyed by the container's id, that a lease holds until the container's record references it.
@@ -48,7 +55,7 @@ func prepareSnapshot(ctx context.Context, c *containerd.Client, ref, snapshotter
 	if err != nil {
 		return nil, fmt.Errorf("failed to read the layers of image %s: %w", ref, err)
 	}
-	ctx, s.endLease, err = c.WithLease(ctx)
+	ctx, s.endLease, err = c.WithLease(ctx, leases.WithRandomID(), leases.WithExpiration(snapshotLease))
 	if err != nil {
 		return nil, fmt.Errorf("failed to take a lease for the snapshot of container %s: %w", id, err)
 	}
