@@ -22,6 +22,12 @@ import (
 // network.
 func imageTar(t *testing.T, dir, name string) string {
 	t.Helper()
+	return imageTarCmd(t, dir, name, []string{"sh"})
+}
+
+// imageTarCmd is imageTar with cmd as the image's command.
+func imageTarCmd(t *testing.T, dir, name string, cmd []string) string {
+	t.Helper()
 	blobs := map[digest.Digest][]byte{}
 	add := func(mediaType string, b []byte) ocispec.Descriptor {
 		d := digest.FromBytes(b)
@@ -31,7 +37,7 @@ func imageTar(t *testing.T, dir, name string) string {
 	layer := busyboxLayer(t)
 	config, _ := json.Marshal(ocispec.Image{
 		Platform: ocispec.Platform{Architecture: goruntime.GOARCH, OS: "linux"},
-		Config:   ocispec.ImageConfig{Env: []string{"PATH=/bin", "IMG=busybox"}, Cmd: []string{"sh"}, WorkingDir: "/tmp"},
+		Config:   ocispec.ImageConfig{Env: []string{"PATH=/bin", "IMG=busybox"}, Cmd: cmd, WorkingDir: "/tmp"},
 		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(layer)}},
 	})
 	manifest, _ := json.Marshal(ocispec.Manifest{
