@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/containerd/containerd/v2/pkg/netns"
 	"github.com/containerd/errdefs"
 	gocni "github.com/containerd/go-cni"
+	cnins "github.com/containernetworking/plugins/pkg/ns"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/corral-dev/corral/config"
@@ -74,6 +76,10 @@ func (n *network) create(ctx context.Context, id string, cfg *runtimeapi.PodSand
 			_ = ns.Remove()
 		}
 	}()
+	netSysctls, _ := splitSysctls(cfg.GetLinux().GetSysctls())
+	if err := setSysctls(ns.GetPath(), netSysctls); err != nil {
+		return "", nil, fmt.Errorf("failed to set up network of pod sandbox %s: %w", id, err)
+	}
 	res, err := c.Setup(ctx, id, ns.GetPath(), podNetOpts(id, cfg)...)
 	if err != nil {
 		_ = c.Remove(context.WithoutCancel(ctx), id, ns.GetPath(), podNetOpts(id, cfg)...)
@@ -128,4 +134,40 @@ func podNetOpts(id string, cfg *runtimeapi.PodSandboxConfig) []gocni.NamespaceOp
 			Protocol: strings.ToLower(p.GetProtocol().String()), HostIP: p.GetHostIp()})
 	}
 	return append(opts, gocni.WithCapabilityPortMap(ports))
+}
+
+// splitSysctls returns the pod's net.* sysctls apart from the others.
+func splitSysctls(all map[string]string) (net, rest map[string]string) {
+	net, rest = map[string]string{}, map[string]string{}
+	for k, v := range all {
+		if strings.HasPrefix(k, "net.") || strings.HasPrefix(k, "net/") {
+			net[k] = v
+		} else {
+			rest[k] = v
+		}
+	}
+	return net, rest
+}
+
+// setSysctls writes net.* sysctls in the network namespace at path, before any runtime sees it, so
+// that every runtime honours them (LXC cannot: it sets sysctls after /proc/sys is read-only).
+func setSysctls(path string, sysctls map[string]string) error {
+	if len(sysctls) == 0 {
+		return nil
+	}
+	return netns.LoadNetNS(path).Do(func(cnins.NetNS) error {
+		for k, v := range sysctls {
+			file := k
+			if !strings.Contains(k, "/") {
+				file = strings.ReplaceAll(k, ".", "/")
+			}
+			if strings.Contains("/"+file+"/", "/../") {
+				return fmt.Errorf("invalid sysctl %q: %w", k, errdefs.ErrInvalidArgument)
+			}
+			if err := os.WriteFile(filepath.Join("/proc/sys", file), []byte(v), 0o644); err != nil {
+				return fmt.Errorf("failed to set sysctl %s=%q in the pod's network namespace: %w", k, v, err)
+			}
+		}
+		return nil
+	})
 }

@@ -37,7 +37,7 @@ func hostNetwork(cfg *runtimeapi.PodSandboxConfig) bool {
 
 // sandboxSpec is the pause container's spec: the image's command, the pod's namespaces (pause owns
 // network, IPC and UTS; the network one is netnsPath unless the pod uses the host's), hostname,
-// sysctls, cgroup parent and oom_score_adj.
+// sysctls (but the net.* ones network.create set), cgroup parent and oom_score_adj.
 func (s *Service) sandboxSpec(id string, cfg *runtimeapi.PodSandboxConfig, img containerd.Image, netnsPath string) ([]oci.SpecOpts, error) {
 	nsOpts := cfg.GetLinux().GetSecurityContext().GetNamespaceOptions()
 	md := cfg.GetMetadata()
@@ -69,7 +69,11 @@ func (s *Service) sandboxSpec(id string, cfg *runtimeapi.PodSandboxConfig, img c
 	if err != nil {
 		return nil, err
 	}
-	return append(opts, withSysctls(cfg.GetLinux().GetSysctls()), withOOMScoreAdj(max(sandboxOOMScoreAdj, own))), nil
+	sysctls := cfg.GetLinux().GetSysctls()
+	if !hostNetwork(cfg) {
+		_, sysctls = splitSysctls(sysctls) // set in the network namespace already
+	}
+	return append(opts, withSysctls(sysctls), withOOMScoreAdj(max(sandboxOOMScoreAdj, own))), nil
 }
 
 // withSysctls sets the pod's sysctls.

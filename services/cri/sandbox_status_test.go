@@ -52,3 +52,13 @@ func TestResolvConf(t *testing.T) {
 		t.Fatalf("resolvConf = %q, want %q", got, want)
 	}
 }
+
+func TestSplitSysctls(t *testing.T) {
+	net, rest := splitSysctls(map[string]string{"net.ipv4.ip_forward": "1", "net/ipv4/conf/eth0.100/rp_filter": "0", "kernel.shm_rmid_forced": "1", "network": "x"})
+	if len(net) != 2 || net["net.ipv4.ip_forward"] != "1" || net["net/ipv4/conf/eth0.100/rp_filter"] != "0" {
+		t.Errorf("net sysctls %v", net)
+	}
+	if len(rest) != 2 || rest["kernel.shm_rmid_forced"] != "1" || rest["network"] != "x" {
+		t.Errorf("other sysctls %v", rest)
+	}
+}
