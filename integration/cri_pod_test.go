@@ -123,6 +123,9 @@ func TestCRIRunErrors(t *testing.T) {
 	if sbs, _ := os.ReadDir(filepath.Join(d.State(), "cri", "sandboxes")); len(sbs) > 0 {
 		t.Errorf("sandbox directories left: %v", sbs)
 	}
+	if out := d.ctr("-n", "k8s.io", "containers", "ls", "-q").must(t); strings.TrimSpace(out) != "" {
+		t.Errorf("containers after failed runs: %s", out)
+	}
 	rs := runtimeapi.NewRuntimeServiceClient(d.grpcConn())
 	unknown := strings.Repeat("cr1", 21) + "a"
 	if _, err := rs.StopPodSandbox(context.Background(), &runtimeapi.StopPodSandboxRequest{PodSandboxId: unknown}); err != nil {
@@ -133,20 +136,65 @@ func TestCRIRunErrors(t *testing.T) {
 	}
 }
 
-// TestCRIPodSurvivesRestart kills corrald with SIGKILL under a running pod: after the restart the
-// pod is ready with the same pause process and IP, and stopping it then leaves nothing.
-func TestCRIPodSurvivesRestart(t *testing.T) {
+// TestCRIRunCleanup checks that a pod whose pause container fails to start after its network was set
+// up leaves nothing, and that a pod's name cannot be run twice.
+func TestCRIRunCleanup(t *testing.T) {
+	requireTool(t, "lxc-execute")
 	d := startCRI(t, "", true)
-	id := d.runp(t, "runc", criPod("restart"))
-	before := d.inspectp(t, id)
-	d.restart()
-	after := d.inspectp(t, id)
-	if after.Status.State != "SANDBOX_READY" || after.Status.Network.IP != before.Status.Network.IP || after.Info.Pid != before.Info.Pid {
-		t.Fatalf("after kill -9 of corrald: %+v, before %+v", after, before)
+	cfg := criPod("fail")
+	cfg.Linux.Sysctls = map[string]string{"kernel.shm_rmid_forced": "1"} // LXC refuses sysctls it cannot set
+	r := d.crictl("runp", "--runtime", "lxc", podFile(t, cfg))
+	if r.code == 0 || !strings.Contains(r.stderr, "linux.sysctl[kernel.shm_rmid_forced] cannot be expressed in an LXC config") {
+		t.Fatalf("runp with a sysctl LXC refuses: exit %d\n%s", r.code, r.stderr)
 	}
-	d.crictl("stopp", id).must(t)
-	d.crictl("rmp", id).must(t)
+	d.assertNoNetworkLeft(t, "")
+	if out := d.ctr("-n", "k8s.io", "containers", "ls", "-q").must(t); strings.TrimSpace(out) != "" {
+		t.Errorf("containers after a failed run: %s", out)
+	}
+	if out := d.ctr("-n", "k8s.io", "snapshots", "ls").must(t); strings.Contains(out, "Active") {
+		t.Errorf("active snapshots after a failed run:\n%s", out)
+	}
+	if sbs, _ := os.ReadDir(filepath.Join(d.State(), "cri", "sandboxes")); len(sbs) > 0 {
+		t.Errorf("sandbox directories left: %v", sbs)
+	}
+
+	id := d.runp(t, "runc", criPod("twice"))
+	if r := d.crictl("runp", "--runtime", "runc", podFile(t, criPod("twice"))); r.code == 0 ||
+		!strings.Contains(r.stderr, `pod sandbox name \"cri-twice_cri-test_cri-uid-twice_1\" is reserved for `+id) {
+		t.Errorf("second runp of a name: exit %d\n%s", r.code, r.stderr)
+	}
+	d.crictl("rmp", "-f", id).must(t)
+	id2 := d.runp(t, "runc", criPod("twice")) // free again once removed
+	d.crictl("rmp", "-f", id2).must(t)
 	d.assertNoNetworkLeft(t, id)
+}
+
+// TestCRIPodSurvivesRestart kills corrald with SIGKILL under running pods on runc and lxc: after
+// the restart they are ready with the same pause processes and IPs, and stopping them then leaves
+// nothing.
+func TestCRIPodSurvivesRestart(t *testing.T) {
+	requireTool(t, "lxc-execute")
+	d := startCRI(t, "", true)
+	ids := map[string]string{}
+	before := map[string]podStatus{}
+	for _, h := range []string{"runc", "lxc"} {
+		ids[h] = d.runp(t, h, criPod("restart-"+h))
+		before[h] = d.inspectp(t, ids[h])
+	}
+	d.restart()
+	for h, id := range ids {
+		after := d.inspectp(t, id)
+		if after.Status.State != "SANDBOX_READY" || after.Status.Network.IP != before[h].Status.Network.IP || after.Info.Pid != before[h].Info.Pid {
+			t.Errorf("%s pod after kill -9 of corrald: %+v, before %+v", h, after, before[h])
+		}
+	}
+	for _, id := range ids {
+		d.crictl("stopp", id).must(t)
+		d.crictl("rmp", id).must(t)
+	}
+	for _, id := range ids {
+		d.assertNoNetworkLeft(t, id)
+	}
 }
 
 // nsenter runs a command in namespaces of pid.
