@@ -12,16 +12,19 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
-// TestCRIPodLifecycle runs a pod on the runc and on the lxc handler: it is ready with an IP from the
+// TestCRIPodLifecycle runs a pod on the runc, lxc and shim v2 handlers: it is ready with an IP from the
 // bridge's subnet in the network namespace corrald made, its own hostname, sysctls and cgroup
 // parent, and an oom_score_adj not below corrald's; stopp and rmp leave no veth, namespace, lease or
 // iptables rule, and no container.
 func TestCRIPodLifecycle(t *testing.T) {
 	d := startCRI(t, "", true)
-	for _, tc := range []struct{ handler, runtime string }{{"runc", "runc"}, {"lxc", "lcr"}} {
+	for _, tc := range []struct{ handler, runtime string }{{"runc", "runc"}, {"lxc", "lcr"}, {"v2", "io.containerd.runc.v2"}} {
 		t.Run(tc.handler, func(t *testing.T) {
-			if tc.runtime == "lcr" {
+			switch tc.runtime {
+			case "lcr":
 				requireTool(t, "lxc-execute")
+			case "io.containerd.runc.v2":
+				requireTool(t, "containerd-shim-runc-v2")
 			}
 			cfg := criPod(tc.handler)
 			cfg.Labels = map[string]string{"cri-test": tc.handler}
@@ -109,7 +112,7 @@ func TestCRIHostNetworkPod(t *testing.T) {
 func TestCRIRunErrors(t *testing.T) {
 	d := startCRI(t, "", false)
 	r := d.crictl("runp", "--runtime", "nope", podFile(t, criPod("nope")))
-	if r.code == 0 || !strings.Contains(r.stderr, `unknown runtime handler \"nope\": configured are \"\" (default_runtime), lxc, runc`) {
+	if r.code == 0 || !strings.Contains(r.stderr, `unknown runtime handler \"nope\": configured are \"\" (default_runtime), lxc, runc, v2`) {
 		t.Errorf("runp on an unknown handler: exit %d\n%s", r.code, r.stderr)
 	}
 	r = d.crictl("runp", "--runtime", "runc", podFile(t, criPod("noimage")))

@@ -38,7 +38,7 @@ func TestCRIVersionInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := info.Config
-	if c.Runtimes["runc"] != "runc" || c.Runtimes["lxc"] != "lcr" || len(c.Runtimes) != 2 || c.DefaultRuntime != "lcr" ||
+	if c.Runtimes["runc"] != "runc" || c.Runtimes["lxc"] != "lcr" || c.Runtimes["v2"] != "io.containerd.runc.v2" || len(c.Runtimes) != 3 || c.DefaultRuntime != "lcr" ||
 		c.SandboxImage != "registry.k8s.io/pause:3.9" || c.CNINetwork != "corral-cri-it" || c.Namespace != "k8s.io" {
 		t.Errorf("crictl info config: %+v", c)
 	}

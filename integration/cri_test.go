@@ -21,7 +21,8 @@ const (
 	criSubnet = "10.88.79."
 )
 
-// criDaemon is a corrald serving the CRI with the handlers runc → runc and lxc → lcr, a CNI network
+// criDaemon is a corrald serving the CRI with the handlers runc → runc, lxc → lcr and
+// v2 → io.containerd.runc.v2, a CNI network
 // of its own in dir/net.d, and the pause image registry.k8s.io/pause:3.9 imported into k8s.io.
 type criDaemon struct {
 	*daemon
@@ -82,6 +83,8 @@ func startCRI(t *testing.T, extra string, pause bool) *criDaemon {
 runtime = "runc"
 [cri.runtimes.lxc]
 runtime = "lcr"
+[cri.runtimes.v2]
+runtime = "io.containerd.runc.v2"
 [cri.cni]
 conf_dir = %q
 %s`, netd, extra)), crictlBin: crictl, netd: netd, ipam: filepath.Join(ipam, "corral-cri-it")}
