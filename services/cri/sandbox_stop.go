@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"syscall"
-	"time"
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/errdefs"
@@ -44,7 +43,7 @@ func (s *Service) stopSandbox(ctx context.Context, sb *sandbox) error {
 	return nil
 }
 
-// stopTask kills the pause task with SIGKILL, waits up to s.stop for it to exit, and deletes it.
+// stopTask kills the pause task with SIGKILL, waits up to s.stopTimeout for it to exit, and deletes it.
 func (s *Service) stopTask(ctx context.Context, id string) error {
 	c, err := s.client.LoadContainer(ctx, id)
 	if err != nil {
@@ -62,7 +61,7 @@ func (s *Service) stopTask(ctx context.Context, id string) error {
 		return fmt.Errorf("failed to get pause task status of pod sandbox %s: %w", id, err)
 	}
 	if st.Status != containerd.Stopped {
-		wctx, cancel := context.WithTimeout(ctx, s.stop)
+		wctx, cancel := context.WithTimeout(ctx, s.stopTimeout)
 		defer cancel()
 		exited, err := task.Wait(wctx)
 		if err != nil {
@@ -74,7 +73,7 @@ func (s *Service) stopTask(ctx context.Context, id string) error {
 		select {
 		case <-exited:
 		case <-wctx.Done():
-			return fmt.Errorf("pause task of pod sandbox %s did not exit within %s of SIGKILL: %w", id, s.stop, context.DeadlineExceeded)
+			return fmt.Errorf("pause task of pod sandbox %s did not exit within %s of SIGKILL: %w", id, s.stopTimeout, context.DeadlineExceeded)
 		}
 	}
 	if _, err := task.Delete(ctx); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
@@ -109,12 +108,4 @@ func (s *Service) RemovePodSandbox(ctx context.Context, r *runtimeapi.RemovePodS
 		return nil, fmt.Errorf("failed to remove directory of pod sandbox %s: %w", sb.id, err)
 	}
 	return &runtimeapi.RemovePodSandboxResponse{}, nil
-}
-
-// unixNano is t in nanoseconds, 0 for the zero time.
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
 }

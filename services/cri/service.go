@@ -28,14 +28,14 @@ type Service struct {
 	runtimeapi.UnimplementedRuntimeServiceServer
 	runtimeapi.UnimplementedImageServiceServer
 
-	cfg      config.CRI
-	runtimes map[string]string // RuntimeClass handler → resolved runtime name; "" → default_runtime
-	client   *containerd.Client
-	dir      string        // <state>/cri: sandbox dirs and network namespaces
-	snap     string        // the snapshotter of pods and containers
-	fsRoot   string        // its root, for ImageFsInfo
-	stop     time.Duration // bounds waiting for a killed pause process
-	net      *network
+	cfg         config.CRI
+	runtimes    map[string]string // RuntimeClass handler → resolved runtime name; "" → default_runtime
+	client      *containerd.Client
+	dir         string        // <state>/cri: sandbox dirs and network namespaces
+	snap        string        // the snapshotter of pods and containers
+	fsRoot      string        // its root, for ImageFsInfo
+	stopTimeout time.Duration // bounds waiting for a killed pause process (timeouts.runtime_call)
+	net         *network
 
 	mu      sync.Mutex
 	running map[string]string // pod names being created → sandbox id
@@ -75,7 +75,7 @@ func New(o Opts) (*Service, error) {
 	dir := filepath.Join(o.Config.State, "cri")
 	return &Service{
 		cfg: cfg, runtimes: rts, client: client, dir: dir, snap: o.Snapshotter, fsRoot: o.SnapshotRoot,
-		stop: o.Config.Timeouts.RuntimeCall.Duration, net: newNetwork(cfg.CNI, filepath.Join(dir, "netns")),
+		stopTimeout: o.Config.Timeouts.RuntimeCall.Duration, net: newNetwork(cfg.CNI, filepath.Join(dir, "netns")),
 		running: map[string]string{},
 	}, nil
 }
