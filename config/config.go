@@ -43,6 +43,8 @@ type Config struct {
 	Restart Restart `toml:"restart"`
 	// Runtimes maps a runtime name to its binary and arguments.
 	Runtimes map[string]Runtime `toml:"runtimes"`
+	// CRI configures the Kubernetes CRI.
+	CRI CRI `toml:"cri"`
 
 	// Path is the file the configuration was read from; empty for none. It is not a key.
 	Path string `toml:"-"`
@@ -135,6 +137,7 @@ func Default() *Config {
 		},
 		Log:      keeper.DefaultLog(),
 		Runtimes: map[string]Runtime{},
+		CRI:      defaultCRI(),
 	}
 }
 
@@ -200,6 +203,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("log_level %q is not one of trace, debug, info, warn, error: %w", c.LogLevel, errdefs.ErrInvalidArgument)
 	}
 	if err := c.Log.Validate(); err != nil {
+		return err
+	}
+	if err := c.CRI.Validate(); err != nil {
 		return err
 	}
 	if c.Restart.MaxBackoff.Duration < c.Restart.Backoff.Duration {

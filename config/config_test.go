@@ -51,6 +51,15 @@ func TestDecode(t *testing.T) {
 		{name: "relative path", in: "[runtimes.x]\npath = \"runc\"\n", wantErr: "must be absolute"},
 		{name: "duplicate case", in: "[runtimes.X]\n[runtimes.x]\n", wantErr: "configured twice"},
 		{name: "version", in: "version = 2\n", wantErr: "unsupported config version 2"},
+		{name: "cri handler", in: "[cri.runtimes.kata]\nruntime = \"io.containerd.kata.v2\"\n[cri.cni]\nconf_dir = \"/x\"\n",
+			check: func(c *Config) bool {
+				return c.CRI.Runtimes["kata"].Runtime == "io.containerd.kata.v2" && c.CRI.CNI.ConfDir == "/x" && c.CRI.CNI.BinDir == "/usr/lib/cni"
+			}},
+		{name: "cri handler without runtime", in: "[cri.runtimes.kata]\n", wantErr: "cri.runtimes.kata.runtime must name a runtime"},
+		{name: "cri empty handler", in: "[cri.runtimes.\"\"]\nruntime = \"runc\"\n", wantErr: "empty handler always uses default_runtime"},
+		{name: "cri relative cni dir", in: "[cri.cni]\nbin_dir = \"cni\"\n", wantErr: "cri.cni.bin_dir must be an absolute path"},
+		{name: "cri empty namespace", in: "[cri]\nnamespace = \"\"\n", wantErr: "cri.namespace must not be empty"},
+		{name: "cri unknown key", in: "[cri.runtimes.x]\nruntime_type = \"y\"\n", wantErr: "unknown key cri.runtimes.x.runtime_type"},
 		{name: "log level", in: "log_level = \"loud\"\n", wantErr: "log_level \"loud\""},
 		{name: "bad duration", in: "[timeouts]\nshutdown = \"soon\"\n", wantErr: "invalid duration"},
 		{name: "relative root", in: "root = \"data\"\n", wantErr: "root must be an absolute path"},

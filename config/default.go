@@ -66,4 +66,29 @@ format = "json-file"
 # [runtimes.my-runc]
 # path = "/usr/sbin/runc"
 # runtime_args = ["--debug"]
+
+[cri]
+# The Kubernetes CRI (runtime.v1 RuntimeService and ImageService), served on the gRPC socket beside
+# containerd's API: crictl --runtime-endpoint unix://<grpc.address>.
+# The containerd namespace of the CRI's pods, containers and images.
+namespace = "k8s.io"
+# The image of every pod's pause container (cri-harness builds registry.k8s.io/pause:3.9).
+sandbox_image = "registry.k8s.io/pause:3.9"
+
+# RuntimeClass handlers: [cri.runtimes.HANDLER] runtime = NAME maps a handler to any runtime name
+# corrald accepts (lcr, runc, runsc, io.containerd.runc.v2, a name under [runtimes]); corrald refuses to
+# start with a name it does not accept. The empty handler uses default_runtime; any other is refused.
+# [cri.runtimes.runc]
+# runtime = "runc"
+# [cri.runtimes.lxc]
+# runtime = "lcr"
+
+[cri.cni]
+# The network configuration (the first .conf, .conflist or .json file in lexical order) and plugins.
+conf_dir = "/etc/cni/net.d"
+bin_dir = "/usr/lib/cni"
+
+[cri.registry]
+# A directory of hosts.toml files, one directory per registry host (containerd's format), for pulls.
+config_path = "/etc/corral/certs.d"
 `

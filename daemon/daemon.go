@@ -34,6 +34,7 @@ import (
 	v1 "github.com/corral-dev/corral/runtime/v1"
 	v2 "github.com/corral-dev/corral/runtime/v2"
 	"github.com/corral-dev/corral/services/containers"
+	"github.com/corral-dev/corral/services/cri"
 	"github.com/corral-dev/corral/services/events"
 	"github.com/corral-dev/corral/services/images"
 	"github.com/corral-dev/corral/services/introspection"
@@ -53,6 +54,7 @@ type Daemon struct {
 	grpc   *grpc.Server
 	drain  *drain
 	images *images.Store
+	cri    *cri.Service
 }
 
 // New prepares corrald from cfg: directories, metadata, runtime families, services, and restores the
@@ -119,6 +121,10 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	if err := ts.Restore(ctx); err != nil {
 		return nil, fmt.Errorf("failed to restore tasks: %w", err)
 	}
+	criService, err := cri.New(cri.Opts{Config: cfg, Resolve: resolver.Resolve, Snapshotter: img.Default, SnapshotRoot: img.Roots()[img.Default]})
+	if err != nil {
+		return nil, err
+	}
 	uuid := make([]byte, 16)
 	_, _ = rand.Read(uuid)
 
@@ -135,8 +141,9 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid), Snapshotters: img.Roots(), Paths: map[string]string{
 			api.ExportConfig: cfg.Path, api.ExportRoot: cfg.Root, api.ExportState: cfg.State, api.ExportAddress: cfg.GRPC.Address,
 		}})
+	criService.Register(srv)
 	healthpb.RegisterHealthServer(srv, health.NewServer())
-	return &Daemon{cfg: cfg, lock: lock, store: st, grpc: srv, drain: dr, images: img}, nil
+	return &Daemon{cfg: cfg, lock: lock, store: st, grpc: srv, drain: dr, images: img, cri: criService}, nil
 }
 
 // families builds the registry in the seed's detect order: lcr, shim v2, shim v1, all three on the
@@ -198,6 +205,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	defer d.lock.Close()
 	defer d.store.Close()
 	defer d.images.Close()
+	defer d.cri.Close()
 	ln, err := listen(d.cfg.GRPC.Address, 0o660)
 	if err != nil {
 		return err

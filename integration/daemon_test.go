@@ -23,7 +23,8 @@ func TestSocketModes(t *testing.T) {
 func TestConfigDefault(t *testing.T) {
 	r := runCmd(t, filepath.Join(bins, "corrald"), "config", "default")
 	for _, key := range []string{"version = 1", "root =", "state =", "default_runtime =", "shim_path =", "log_level =",
-		"[grpc]", "address =", "[timeouts]", "runtime_create =", "[runtimes.my-runc]", "runtime_args ="} {
+		"[grpc]", "address =", "[timeouts]", "runtime_create =", "[runtimes.my-runc]", "runtime_args =",
+		"[cri]", "namespace =", "sandbox_image =", "[cri.runtimes.runc]", "[cri.cni]", "conf_dir =", "bin_dir =", "[cri.registry]", "config_path ="} {
 		if !strings.Contains(r.must(t), key) {
 			t.Errorf("`corrald config default` does not document %q", key)
 		}

@@ -23,7 +23,13 @@ import (
 // working directory; nothing comes from a network.
 func imageTar(t *testing.T, dir, name string) string {
 	t.Helper()
-	return imageTarConfig(t, dir, name, ocispec.ImageConfig{Env: []string{"PATH=/bin", "IMG=busybox"}, Cmd: []string{"sh"}, WorkingDir: "/tmp"})
+	return imageTarCmd(t, dir, name, []string{"sh"})
+}
+
+// imageTarCmd is imageTar with cmd as the image's command.
+func imageTarCmd(t *testing.T, dir, name string, cmd []string) string {
+	t.Helper()
+	return imageTarConfig(t, dir, name, ocispec.ImageConfig{Env: []string{"PATH=/bin", "IMG=busybox"}, Cmd: cmd, WorkingDir: "/tmp"})
 }
 
 // imageTarConfig is imageTar with config as the image's config.

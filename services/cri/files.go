@@ -1,0 +1,68 @@
+package cri
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// Host files a pod without a DNS config or on the host's network gets a copy of.
+const (
+	hostResolvConf = "/etc/resolv.conf"
+	hostHosts      = "/etc/hosts"
+)
+
+// writeFiles writes the files the pod's containers will bind-mount to dir: hostname, hosts and
+// resolv.conf, from the pod's DNS config or else the host's.
+func writeFiles(dir string, cfg *runtimeapi.PodSandboxConfig, hostNetwork bool) error {
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return fmt.Errorf("failed to create sandbox directory %s: %w", dir, err)
+	}
+	hostname := cfg.GetHostname()
+	if hostNetwork || hostname == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("failed to read the host's name: %w", err)
+		}
+		hostname = h
+	}
+	resolv, err := resolvConf(cfg.GetDnsConfig())
+	if err != nil {
+		return err
+	}
+	hosts, err := os.ReadFile(hostHosts)
+	if err != nil {
+		return fmt.Errorf("failed to read %s: %w", hostHosts, err)
+	}
+	for name, b := range map[string][]byte{"hostname": []byte(hostname + "\n"), "resolv.conf": resolv, "hosts": hosts} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return fmt.Errorf("failed to write %s of the pod sandbox: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// resolvConf renders a pod's DNS config; without one (or an empty one) it is the host's file.
+func resolvConf(dns *runtimeapi.DNSConfig) ([]byte, error) {
+	if len(dns.GetServers()) == 0 && len(dns.GetSearches()) == 0 && len(dns.GetOptions()) == 0 {
+		b, err := os.ReadFile(hostResolvConf)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read %s: %w", hostResolvConf, err)
+		}
+		return b, nil
+	}
+	var b strings.Builder
+	if len(dns.GetSearches()) > 0 {
+		fmt.Fprintf(&b, "search %s\n", strings.Join(dns.GetSearches(), " "))
+	}
+	for _, s := range dns.GetServers() {
+		fmt.Fprintf(&b, "nameserver %s\n", s)
+	}
+	if len(dns.GetOptions()) > 0 {
+		fmt.Fprintf(&b, "options %s\n", strings.Join(dns.GetOptions(), " "))
+	}
+	return []byte(b.String()), nil
+}

@@ -1,0 +1,138 @@
+package cri
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/pkg/cio"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/log"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// RunPodSandbox implements the CRI: it reserves the pod's name, makes its network namespace and
+// attaches it to the CNI network (unless it uses the host's), writes its files, and creates and
+// starts the pause container from sandbox_image on the runtime its handler maps to. A failure
+// leaves nothing behind.
+func (s *Service) RunPodSandbox(ctx context.Context, r *runtimeapi.RunPodSandboxRequest) (_ *runtimeapi.RunPodSandboxResponse, retErr error) {
+	defer toGRPC(&retErr)
+	ctx = s.ns(ctx)
+	cfg := r.GetConfig()
+	md := cfg.GetMetadata()
+	if md.GetName() == "" || md.GetNamespace() == "" {
+		return nil, fmt.Errorf("pod sandbox config needs metadata with a name and a namespace: %w", errdefs.ErrInvalidArgument)
+	}
+	rt, err := s.runtime(r.GetRuntimeHandler())
+	if err != nil {
+		return nil, err
+	}
+	id, name := newID(), podName(md)
+	if err := s.reserve(ctx, name, id); err != nil {
+		return nil, err
+	}
+	defer s.release(name)
+	log.G(ctx).WithFields(log.Fields{"id": id, "name": name, "runtime": rt}).Info("cri: run pod sandbox")
+
+	img, err := s.pauseImage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir := s.sandboxDir(id)
+	defer func() {
+		if retErr != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	if err := writeFiles(dir, cfg, hostNetwork(cfg)); err != nil {
+		return nil, err
+	}
+	labels := map[string]string{labelKind: kindSandbox, labelName: name, labelHandler: r.GetRuntimeHandler()}
+	if !hostNetwork(cfg) {
+		netns, ips, err := s.net.create(ctx, id, cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if retErr != nil {
+				if err := s.net.remove(context.WithoutCancel(ctx), id, netns, cfg); err != nil {
+					log.G(ctx).WithError(err).Warn("cri: failed to clean up network of a pod sandbox that failed to run")
+				}
+			}
+		}()
+		labels[labelNetNS], labels[labelIPs] = netns, strings.Join(ips, ",")
+	}
+	specOpts, err := s.sandboxSpec(id, cfg, img, labels[labelNetNS])
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.client.NewContainer(ctx, id, containerd.WithImage(img), containerd.WithSnapshotter(s.snap), containerd.WithNewSnapshot(id, img),
+		containerd.WithRuntime(rt, nil), containerd.WithNewSpec(specOpts...), containerd.WithContainerLabels(labels),
+		containerd.WithContainerExtension(extConfig, cfg))
+	if err != nil {
+		return nil, fmt.Errorf("failed to create pause container of pod sandbox %s on runtime %s: %w", id, rt, err)
+	}
+	defer func() {
+		if retErr != nil {
+			if err := c.Delete(context.WithoutCancel(ctx), containerd.WithSnapshotCleanup); err != nil {
+				log.G(ctx).WithError(err).Warn("cri: failed to remove the pause container of a pod sandbox that failed to run")
+			}
+		}
+	}()
+	task, err := c.NewTask(ctx, cio.NullIO)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create pause task of pod sandbox %s on runtime %s: %w", id, rt, err)
+	}
+	if err := task.Start(ctx); err != nil {
+		_, _ = task.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
+		return nil, fmt.Errorf("failed to start pause task of pod sandbox %s on runtime %s: %w", id, rt, err)
+	}
+	return &runtimeapi.RunPodSandboxResponse{PodSandboxId: id}, nil
+}
+
+// pauseImage is sandbox_image, unpacked. It must be present: the CRI does not pull it yet.
+func (s *Service) pauseImage(ctx context.Context) (containerd.Image, error) {
+	img, err := s.client.GetImage(ctx, s.sandboxImage())
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return nil, fmt.Errorf("sandbox image %s is not in namespace %s: import it (ctr -n %s images import) or set cri.sandbox_image: %w",
+			s.sandboxImage(), s.cfg.Namespace, s.cfg.Namespace, errdefs.ErrFailedPrecondition)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to get sandbox image %s: %w", s.sandboxImage(), err)
+	}
+	if ok, err := img.IsUnpacked(ctx, s.snap); err != nil || !ok {
+		if err := img.Unpack(ctx, s.snap); err != nil {
+			return nil, fmt.Errorf("failed to unpack sandbox image %s: %w", s.sandboxImage(), err)
+		}
+	}
+	return img, nil
+}
+
+// reserve claims a pod's name for id: AlreadyExists while another sandbox has it or is being run
+// with it.
+func (s *Service) reserve(ctx context.Context, name, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if other, ok := s.running[name]; ok {
+		return fmt.Errorf("pod sandbox name %q is reserved for %s: %w", name, other, errdefs.ErrAlreadyExists)
+	}
+	recs, err := s.client.ContainerService().List(ctx, "labels."+quote(labelName)+"=="+quote(name))
+	if err != nil {
+		return fmt.Errorf("failed to check pod sandbox name %q: %w", name, err)
+	}
+	if len(recs) > 0 {
+		return fmt.Errorf("pod sandbox name %q is reserved for %s: %w", name, recs[0].ID, errdefs.ErrAlreadyExists)
+	}
+	s.running[name] = id
+	return nil
+}
+
+// release ends a run's claim; from then on the container's label holds the name.
+func (s *Service) release(name string) {
+	s.mu.Lock()
+	delete(s.running, name)
+	s.mu.Unlock()
+}

@@ -1,0 +1,108 @@
+// Package cri serves the Kubernetes CRI (k8s.io/cri-api runtime.v1 RuntimeService and ImageService)
+// on corrald's gRPC socket. It drives corrald through containerd's Go client on that same socket, in
+// the namespace [cri] names: a pod sandbox is an ordinary container and task whose CRI metadata sits
+// in its labels and extensions, as containerd's CRI keeps it, so pods survive a corrald restart
+// exactly as tasks do and no second store exists.
+package cri
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"google.golang.org/grpc"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/corral-dev/corral/config"
+)
+
+// Service is the CRI server: both RuntimeService and ImageService.
+type Service struct {
+	runtimeapi.UnimplementedRuntimeServiceServer
+	runtimeapi.UnimplementedImageServiceServer
+
+	cfg         config.CRI
+	runtimes    map[string]string // RuntimeClass handler → resolved runtime name; "" → default_runtime
+	client      *containerd.Client
+	dir         string        // <state>/cri: sandbox dirs and network namespaces
+	snap        string        // the snapshotter of pods and containers
+	fsRoot      string        // its root, for ImageFsInfo
+	stopTimeout time.Duration // bounds waiting for a killed pause process (timeouts.runtime_call)
+	net         *network
+
+	mu      sync.Mutex
+	running map[string]string // pod names being created → sandbox id
+}
+
+// Opts is what the CRI needs from corrald.
+type Opts struct {
+	// Config is corrald's configuration.
+	Config *config.Config
+	// Resolve resolves and checks a runtime name as corrald's containers service does.
+	Resolve func(name string) (string, error)
+	// Snapshotter is the snapshotter the CRI unpacks images into; SnapshotRoot its root directory.
+	Snapshotter, SnapshotRoot string
+}
+
+// New checks the [cri] table against the runtimes corrald accepts and connects containerd's client
+// to corrald's own socket; the connection is made on first use, once corrald serves.
+func New(o Opts) (*Service, error) {
+	cfg := o.Config.CRI
+	rts := map[string]string{}
+	def, err := o.Resolve("")
+	if err != nil {
+		return nil, fmt.Errorf("failed to resolve default_runtime for the CRI's empty handler: %w", err)
+	}
+	rts[""] = def
+	for _, h := range cfg.Handlers() {
+		rt, err := o.Resolve(cfg.Runtimes[h].Runtime)
+		if err != nil {
+			return nil, fmt.Errorf("invalid cri.runtimes.%s: %w", h, err)
+		}
+		rts[h] = rt
+	}
+	client, err := containerd.New(o.Config.GRPC.Address, containerd.WithDefaultNamespace(cfg.Namespace))
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the CRI's client of %s: %w", o.Config.GRPC.Address, err)
+	}
+	dir := filepath.Join(o.Config.State, "cri")
+	return &Service{
+		cfg: cfg, runtimes: rts, client: client, dir: dir, snap: o.Snapshotter, fsRoot: o.SnapshotRoot,
+		stopTimeout: o.Config.Timeouts.RuntimeCall.Duration, net: newNetwork(cfg.CNI, filepath.Join(dir, "netns")),
+		running: map[string]string{},
+	}, nil
+}
+
+// Register serves both CRI services on srv.
+func (s *Service) Register(srv *grpc.Server) {
+	runtimeapi.RegisterRuntimeServiceServer(srv, s)
+	runtimeapi.RegisterImageServiceServer(srv, s)
+}
+
+// Close closes the client.
+func (s *Service) Close() error { return s.client.Close() }
+
+// ns is ctx in the CRI's containerd namespace.
+func (s *Service) ns(ctx context.Context) context.Context {
+	return namespaces.WithNamespace(ctx, s.cfg.Namespace)
+}
+
+// newID returns a fresh 64-hex-digit id, as containerd's CRI makes them.
+func newID() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// sandboxDir is where a sandbox's files (hostname, hosts, resolv.conf) are kept.
+func (s *Service) sandboxDir(id string) string { return filepath.Join(s.dir, "sandboxes", id) }
+
+// quote makes v a containerd filter string value.
+func quote(v string) string { return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"` }
