@@ -1,0 +1,20 @@
+// Package images holds the corral images commands. They use containerd's Go client against corrald's
+// Content, Images, Leases, Snapshots and Diff services, as ctr and nerdctl do.
+package images
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/corral-dev/corral/cmd/corral/commands"
+)
+
+// Command returns the images command group.
+func Command() *cobra.Command {
+	cmd := commands.Group(&cobra.Command{
+		Use:     "images",
+		Aliases: []string{"image", "i"},
+		Short:   "Manage images",
+	})
+	cmd.AddCommand(pullCommand())
+	return cmd
+}
