@@ -1,6 +1,10 @@
 package integration
 
 import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -11,7 +15,7 @@ func TestPullBusybox(t *testing.T) {
 	d := startDaemon(t, "")
 	reg := startRegistry(t)
 	ref := reg + "/img/busybox:1"
-	pushImage(t, d, ref, imageTar(t, t.TempDir(), ref))
+	pushImage(t, d, ref, imageTar(t, t.TempDir(), ref), "--plain-http")
 	out := d.corral("images", "pull", "--plain-http", ref).must(t)
 	if !strings.HasPrefix(out, ref+": sha256:") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("want one line %s: DIGEST when stdout is no terminal, got %q", ref, out)
@@ -24,11 +28,102 @@ func TestPullBusybox(t *testing.T) {
 	}
 }
 
-// pushImage imports the image tarball as ref into d, pushes it to ref's registry, and removes it
-// from d again.
-func pushImage(t *testing.T, d *daemon, ref, tarball string) {
+// TestPullHosts pulls through hosts.toml configurations: a name mapped to a loopback server and to
+// a mirror, a TLS registry with and without its CA, and a registry that wants credentials.
+func TestPullHosts(t *testing.T) {
+	d := startDaemon(t, "")
+	const name = "registry.corral.test/img/busybox:1" // hosts.toml maps it to loopback: never looked up
+	pull := func(t *testing.T, args ...string) result {
+		t.Helper()
+		r := d.corral(append(append([]string{"images", "pull"}, args...), name)...)
+		if r.code == 0 {
+			if out := d.ctr("run", "--rm", "--runtime", "runc", name, "pull-hosts", "sh", "-c", "echo $IMG").must(t); out != "busybox\n" {
+				t.Fatalf("got %q", out)
+			}
+		}
+		d.ctr("images", "rm", "--sync", name)
+		return r
+	}
+
+	t.Run("server and mirror", func(t *testing.T) {
+		port := startRegistryWith(t, registryOpts{})
+		ref := fmt.Sprintf("127.0.0.1:%d/img/busybox:1", port)
+		pushImage(t, d, ref, imageTar(t, t.TempDir(), ref), "--plain-http")
+		closed := closedPort(t)
+		for _, hostsToml := range []string{
+			fmt.Sprintf("server = \"http://127.0.0.1:%d\"\n", port),
+			fmt.Sprintf("server = \"http://127.0.0.1:%d\"\n[host.\"http://127.0.0.1:%d\"]\n  capabilities = [\"pull\", \"resolve\"]\n", port, port),
+			// The mirror first; the server is never asked.
+			fmt.Sprintf("server = \"http://127.0.0.1:%d\"\n[host.\"http://127.0.0.1:%d\"]\n  capabilities = [\"pull\", \"resolve\"]\n", closed, port),
+		} {
+			dir := writeHostsToml(t, t.TempDir(), "registry.corral.test", hostsToml)
+			pull(t, "--hosts-dir", dir).must(t)
+		}
+	})
+
+	t.Run("tls", func(t *testing.T) {
+		ca, cert, key := tlsFiles(t, t.TempDir())
+		// ctr 1.6 pushes to a loopback registry over HTTP whatever it is told: it pushes to a
+		// plain-HTTP registry on the same storage.
+		storage := t.TempDir()
+		ref := fmt.Sprintf("127.0.0.1:%d/img/busybox:1", startRegistryWith(t, registryOpts{storage: storage}))
+		pushImage(t, d, ref, imageTar(t, t.TempDir(), ref), "--plain-http")
+		port := startRegistryWith(t, registryOpts{storage: storage, cert: cert, key: key})
+		server := fmt.Sprintf("server = \"https://127.0.0.1:%d\"\n", port)
+		pull(t, "--hosts-dir", writeHostsToml(t, t.TempDir(), "registry.corral.test", server+fmt.Sprintf("ca = %q\n", ca))).must(t)
+		pull(t, "--hosts-dir", writeHostsToml(t, t.TempDir(), "registry.corral.test", server+fmt.Sprintf("ca = %q\n", ca))).must(t)
+		r := pull(t, "--hosts-dir", writeHostsToml(t, t.TempDir(), "registry.corral.test", server))
+		if r.code == 0 || !strings.Contains(r.stderr, fmt.Sprintf("127.0.0.1:%d", port)) || !strings.Contains(r.stderr, "certificate signed by unknown authority") {
+			t.Fatalf("without the CA: want an error naming the host and the unknown authority, got exit %d: %s", r.code, r.stderr)
+		}
+		t.Logf("without the CA: %s", r.stderr)
+	})
+
+	t.Run("credentials", func(t *testing.T) {
+		dir := t.TempDir()
+		port := startRegistryWith(t, registryOpts{htpasswd: htpasswdFile(t, dir, "alice", "s3cret")})
+		host := fmt.Sprintf("127.0.0.1:%d", port)
+		ref := host + "/img/busybox:1"
+		pushImage(t, d, ref, imageTar(t, t.TempDir(), ref), "--plain-http", "--user", "alice:s3cret")
+		hosts := writeHostsToml(t, t.TempDir(), "registry.corral.test", fmt.Sprintf("server = \"http://%s\"\n", host))
+		none, good, bad := filepath.Join(dir, "none.json"), filepath.Join(dir, "good.json"), filepath.Join(dir, "bad.json")
+		for path, content := range map[string]string{
+			none: `{}`,
+			good: `{"auths":{"` + host + `":{"auth":"YWxpY2U6czNjcmV0"}}}`, // alice:s3cret
+			bad:  `{"auths":{"` + host + `":{"username":"alice","password":"wrong"}}}`,
+		} {
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pull(t, "--hosts-dir", hosts, "--registry-config", good).must(t)
+		pull(t, "--hosts-dir", hosts, "--registry-config", none, "--user", "alice:s3cret").must(t)
+		for _, args := range [][]string{{"--registry-config", none}, {"--registry-config", bad}, {"--registry-config", good, "--user", "alice:wrong"}} {
+			r := pull(t, append([]string{"--hosts-dir", hosts}, args...)...)
+			if r.code == 0 || !strings.Contains(r.stderr, name) || !strings.Contains(strings.ToLower(r.stderr), "unauthorized") && !strings.Contains(r.stderr, "authorization") {
+				t.Fatalf("%v: want an error naming %s and the authorization, got exit %d: %s", args, name, r.code, r.stderr)
+			}
+			t.Logf("%v: %s", args, r.stderr)
+		}
+	})
+}
+
+// pushImage imports the image tarball as ref into d, pushes it to ref's registry with ctr's push
+// flags, and removes it from d again.
+func pushImage(t *testing.T, d *daemon, ref, tarball string, flags ...string) {
 	t.Helper()
 	d.ctr("images", "import", tarball).must(t)
-	d.ctr("images", "push", "--plain-http", ref).must(t)
+	d.ctr(append(append([]string{"images", "push"}, flags...), ref)...).must(t)
 	d.ctr("images", "rm", "--sync", ref).must(t)
+}
+
+// closedPort returns a loopback port that nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
