@@ -1,12 +1,19 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	imgspecs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // TestPullBusybox pulls an image built here from a local registry with corral, then runs it with
@@ -126,4 +133,96 @@ func closedPort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestPullBadInput gives corral images pull what it must refuse, and checks that each error is clear
+// and that nothing is left: no ingest, no lease, no image, the same content and snapshots as before.
+func TestPullBadInput(t *testing.T) {
+	d := startDaemon(t, "")
+	reg := startRegistry(t)
+	other := "arm64" // an architecture that is not this one
+	if goruntime.GOARCH == other {
+		other = "amd64"
+	}
+	pushImage(t, d, reg+"/img/busybox:1", imageTar(t, t.TempDir(), reg+"/img/busybox:1"), "--plain-http")
+	d.ctr("images", "import", "--all-platforms", ociTar(t, reg+"/img/other:1", other, busyboxLayer(t))).must(t)
+	d.ctr("images", "push", "--plain-http", reg+"/img/other:1").must(t)
+	d.ctr("images", "rm", "--sync", reg+"/img/other:1").must(t)
+
+	// A registry that serves a layer whose bytes are not its digest's, and an index for another
+	// platform only.
+	blobs := ociBlobs{}
+	layer := busyboxLayer(t)
+	corrupt := blobs.manifest(goruntime.GOARCH, layer)
+	bad := append([]byte(nil), layer...)
+	bad[len(bad)/2] ^= 0xff
+	blobs[digest.FromBytes(layer)] = bad
+	m := blobs.manifest(other, []byte("not even a tar"))
+	m.Platform = &ocispec.Platform{OS: "linux", Architecture: other}
+	index, _ := json.Marshal(ocispec.Index{Versioned: imgspecs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{m}})
+	fake := fakeRegistry(t, blobs, map[string]digest.Digest{"corrupt": corrupt.Digest, "index": blobs.add(ocispec.MediaTypeImageIndex, index).Digest})
+
+	badHosts := writeHostsToml(t, t.TempDir(), "registry.corral.test", "server = \"http://127.0.0.1:1\n")
+	closed := fmt.Sprintf("127.0.0.1:%d", closedPort(t))
+	wantPlatform := "no manifest for platform linux/" + goruntime.GOARCH + ", only for linux/" + other
+	before := storeNow(t, d)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string // in the error, all of them
+	}{
+		{"invalid reference", []string{"Bad/Ref:1"}, []string{`invalid image reference "Bad/Ref:1"`, "want [REGISTRY/]NAME[:TAG|@DIGEST]"}},
+		{"missing tag", []string{"--plain-http", reg + "/img/busybox:nope"}, []string{reg + "/img/busybox:nope", "not found"}},
+		{"closed port", []string{"--plain-http", closed + "/img/busybox:1"}, []string{"failed to pull image " + closed + "/img/busybox:1", closed, "connection refused"}},
+		{"other platform", []string{"--plain-http", reg + "/img/other:1"}, []string{wantPlatform}},
+		{"other platform index", []string{"--plain-http", fake + "/img:index"}, []string{wantPlatform}},
+		{"digest mismatch", []string{"--plain-http", fake + "/img:corrupt"}, []string{"failed to pull image " + fake + "/img:corrupt", digest.FromBytes(layer).String(), digest.FromBytes(bad).String()}},
+		{"bad platform", []string{"--platform", "linux/" + goruntime.GOARCH + "/v1/x", reg + "/img/busybox:1"}, []string{"invalid --platform", "want OS[/ARCH[/VARIANT]]"}},
+		{"missing hosts dir", []string{"--hosts-dir", "/nonexistent", reg + "/img/busybox:1"}, []string{"invalid --hosts-dir", "/nonexistent"}},
+		{"missing registry config", []string{"--registry-config", "/nonexistent.json", reg + "/img/busybox:1"}, []string{"invalid --registry-config", "/nonexistent.json"}},
+		{"malformed hosts.toml", []string{"--hosts-dir", badHosts, "registry.corral.test/img/busybox:1"}, []string{"failed to parse registry configuration " + badHosts + "/registry.corral.test/hosts.toml"}},
+		{"user without password", []string{"--user", "alice", reg + "/img/busybox:1"}, []string{"--user alice has no password", "USER:PASSWORD"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := d.corral(append([]string{"images", "pull"}, tc.args...)...)
+			if r.code != 1 {
+				t.Fatalf("want exit 1, got %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("want %q in the error, got %s", w, r.stderr)
+				}
+			}
+			t.Logf("%s", r.stderr)
+			waitNothingLeft(t, d, before)
+		})
+	}
+}
+
+// storeState is what ctr lists of corrald's store.
+type storeState struct{ images, content, snapshots, leases string }
+
+func storeNow(t *testing.T, d *daemon) storeState {
+	t.Helper()
+	return storeState{
+		images:    d.ctr("images", "ls", "-q").must(t),
+		content:   d.ctr("content", "ls", "-q").must(t),
+		snapshots: d.ctr("snapshots", "ls").must(t),
+		leases:    d.ctr("leases", "ls", "-q").must(t),
+	}
+}
+
+// waitNothingLeft waits up to 5 s, as collection is asynchronous, for corrald's store to be as it
+// was before a failed pull, with no ingest.
+func waitNothingLeft(t *testing.T, d *daemon, before storeState) {
+	t.Helper()
+	ingest := filepath.Join(d.Root(), "images", "content", "ingest")
+	now, n := storeNow(t, d), countFiles(t, ingest)
+	for deadline := time.Now().Add(5 * time.Second); (now != before || n != 0) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		now, n = storeNow(t, d), countFiles(t, ingest)
+	}
+	if now != before || n != 0 {
+		t.Fatalf("%d files left in %s; the store was\n%+v\nand is\n%+v", n, ingest, before, now)
+	}
 }
