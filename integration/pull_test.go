@@ -1,13 +1,16 @@
 package integration
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -225,4 +228,93 @@ func waitNothingLeft(t *testing.T, d *daemon, before storeState) {
 	if now != before || n != 0 {
 		t.Fatalf("%d files left in %s; the store was\n%+v\nand is\n%+v", n, ingest, before, now)
 	}
+}
+
+// TestPullKill kills corrald with SIGKILL in the middle of a pull of a 100 MB layer and starts it
+// again: the interrupted pull releases its lease once corrald is back, so everything it stored is
+// collected, and a second pull succeeds and leaves only the image's own layer chain.
+func TestPullKill(t *testing.T) {
+	d := startDaemon(t, "")
+	ref := startRegistry(t) + "/img/big:1"
+	const size = 100 << 20
+	pushImage(t, d, ref, ociTar(t, ref, goruntime.GOARCH, busyboxLayer(t), randomLayer(t, "big", size)), "--plain-http")
+	before := storeNow(t, d)
+
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(filepath.Join(bins, "corral"), "--address", d.Address(), "images", "pull", "--plain-http", ref)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	n := waitIngest(t, filepath.Join(d.Root(), "images", "content", "ingest"), 1<<20, exited)
+	d.kill()
+	if n >= size {
+		t.Fatalf("the layer was fetched whole (%d bytes) before corrald could be killed", n)
+	}
+	t.Logf("killed corrald with %d bytes of %d in an ingest", n, size)
+	// What a kill while a layer is applied leaves: a snapshot mounted in a temporary directory.
+	left := filepath.Join(d.Root(), "images", "tmpmounts", "containerd-mount-pull-kill")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", left, "tmpfs", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(left, syscall.MNT_DETACH) })
+	d.start()
+	if n := countMounts(t, d.dir); n != 0 {
+		t.Fatalf("%d mounts left under %s after corrald's restart", n, d.dir)
+	}
+	select {
+	case err := <-exited:
+		if err == nil {
+			t.Fatalf("the pull succeeded though corrald was killed in its middle: %s", stdout.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the interrupted pull did not end within a minute of corrald's restart")
+	}
+	t.Logf("the interrupted pull: %s", stderr.String())
+	if strings.Contains(stderr.String(), "failed to delete lease") {
+		t.Fatalf("the interrupted pull kept its lease: %s", stderr.String())
+	}
+	waitNothingLeft(t, d, before)
+
+	d.corral("images", "pull", "--plain-http", ref).must(t)
+	if out := d.ctr("run", "--rm", "--runtime", "runc", ref, "pull-kill", "sh", "-c", "wc -c < /big").must(t); strings.TrimSpace(out) != fmt.Sprint(size) {
+		t.Fatalf("want the %d bytes of /big, got %q", size, out)
+	}
+	snapshots := strings.Split(strings.TrimSpace(d.ctr("snapshots", "ls").must(t)), "\n")[1:]
+	if len(snapshots) != 2 || !strings.Contains(snapshots[0], "Committed") || !strings.Contains(snapshots[1], "Committed") {
+		t.Fatalf("want the image's two committed layers as the only snapshots, got %q", snapshots)
+	}
+	if n := countFiles(t, filepath.Join(d.Root(), "images", "content", "ingest")); n != 0 {
+		t.Fatalf("%d files left in the ingest directory", n)
+	}
+	if out := d.ctr("leases", "ls", "-q").must(t); out != "" {
+		t.Fatalf("leases left: %q", out)
+	}
+}
+
+// waitIngest waits until an ingest under dir holds at least min bytes, and returns its size. It fails
+// the test if exited says the pull ended first.
+func waitIngest(t *testing.T, dir string, min int64, exited chan error) int64 {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			t.Fatalf("the pull ended (%v) before an ingest reached %d bytes", err, min)
+		default:
+		}
+		refs, _ := os.ReadDir(dir)
+		for _, r := range refs {
+			if fi, err := os.Stat(filepath.Join(dir, r.Name(), "data")); err == nil && fi.Size() >= min {
+				return fi.Size()
+			}
+		}
+	}
+	t.Fatalf("no ingest reached %d bytes within a minute", min)
+	return 0
 }
