@@ -36,6 +36,24 @@ func TestPullBusybox(t *testing.T) {
 	if out := d.ctr("run", "--rm", "--runtime", "runc", ref, "pull-busybox", "sh", "-c", "echo hi $IMG").must(t); out != "hi busybox\n" {
 		t.Fatalf("got %q", out)
 	}
+
+	// On a terminal (script gives it one), a progress display, then the same line; with -q only it.
+	script := requireTool(t, "script")
+	pull := fmt.Sprintf("%s --address %s images pull --plain-http", filepath.Join(bins, "corral"), d.Address())
+	d.ctr("images", "rm", "--sync", ref).must(t)
+	out = strings.ReplaceAll(runCmd(t, script, "-qec", pull+" "+ref, "/dev/null").must(t), "\r\n", "\n")
+	for _, want := range []string{"\r\x1b[J", "manifest sha256:", "config sha256:", "layer sha256:", "done", "elapsed: ", "\n" + ref + ": sha256:"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("want %q in the progress on a terminal, got %q", want, out)
+		}
+	}
+	if last := out[strings.LastIndex(out, "\x1b[J"):]; strings.Contains(last, "waiting") || strings.Contains(last, "exists") {
+		t.Fatalf("want each blob done in a fresh pull's last frame, got %q", last)
+	}
+	out = strings.ReplaceAll(runCmd(t, script, "-qec", pull+" -q "+ref, "/dev/null").must(t), "\r\n", "\n")
+	if !strings.HasPrefix(out, ref+": sha256:") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("want only %s: DIGEST with -q on a terminal, got %q", ref, out)
+	}
 }
 
 // TestPullHosts pulls through hosts.toml configurations: a name mapped to a loopback server and to

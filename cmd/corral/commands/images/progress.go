@@ -35,6 +35,9 @@ type blob struct {
 	offset, total int64
 }
 
+// barWidth is the number of cells in a blob's progress bar.
+const barWidth = 20
+
 // render writes a pull's progress: a line per blob, then the time so far, the bytes fetched and the
 // overall speed.
 func render(w io.Writer, blobs []blob, fetched int64, elapsed time.Duration) {
@@ -42,19 +45,30 @@ func render(w io.Writer, blobs []blob, fetched int64, elapsed time.Duration) {
 	for _, b := range blobs {
 		switch b.status {
 		case downloading:
-			var bar progress.Bar
+			size := progress.Bytes(b.offset).String()
 			if b.total > 0 {
-				bar = progress.Bar(float64(b.offset) / float64(b.total))
+				size += "/" + progress.Bytes(b.total).String()
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%22r\t%s/%s\n", b.name, b.status, bar, progress.Bytes(b.offset), progress.Bytes(b.total))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.name, b.status, bar(b.offset, b.total), size)
 		case waiting:
-			fmt.Fprintf(tw, "%s\t%s\t%22r\t\n", b.name, b.status, progress.Bar(0))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", b.name, b.status, bar(0, 1))
 		default:
-			fmt.Fprintf(tw, "%s\t%s\t%22r\t%s\n", b.name, b.status, progress.Bar(1), progress.Bytes(b.total))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.name, b.status, bar(1, 1), progress.Bytes(b.total))
 		}
 	}
-	fmt.Fprintf(tw, "elapsed: %.1fs\ttotal: %s\t(%s)\n", elapsed.Seconds(), progress.Bytes(fetched), progress.NewBytesPerSecond(fetched, elapsed))
 	tw.Flush()
+	fmt.Fprintf(w, "elapsed: %.1fs  total: %s  (%s)\n", elapsed.Seconds(), progress.Bytes(fetched), progress.NewBytesPerSecond(fetched, elapsed))
+}
+
+// bar draws offset of total as a bar of barWidth cells; empty if the total is unknown.
+func bar(offset, total int64) string {
+	n := 0
+	if offset >= total && total > 0 {
+		n = barWidth
+	} else if total > 0 {
+		n = int(offset * barWidth / total)
+	}
+	return "[" + strings.Repeat("=", n) + strings.Repeat(" ", barWidth-n) + "]"
 }
 
 // screen redraws text in place on a terminal width columns wide.
