@@ -248,9 +248,10 @@ func waitNothingLeft(t *testing.T, d *daemon, before storeState) {
 	}
 }
 
-// TestPullKill kills corrald with SIGKILL in the middle of a pull of a 100 MB layer and starts it
-// again: the interrupted pull releases its lease once corrald is back, so everything it stored is
-// collected, and a second pull succeeds and leaves only the image's own layer chain.
+// TestPullKill interrupts pulls of a 100 MB layer in their middle: corral with SIGINT, which releases
+// its lease before it exits, then corrald with SIGKILL, started again at once: the pull releases its
+// lease once corrald is back. Each time everything the pull stored is collected, and a last pull
+// succeeds and leaves only the image's own layer chain.
 func TestPullKill(t *testing.T) {
 	d := startDaemon(t, "")
 	ref := startRegistry(t) + "/img/big:1"
@@ -258,16 +259,19 @@ func TestPullKill(t *testing.T) {
 	pushImage(t, d, ref, ociTar(t, ref, goruntime.GOARCH, busyboxLayer(t), randomLayer(t, "big", size)), "--plain-http")
 	before := storeNow(t, d)
 
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(filepath.Join(bins, "corral"), "--address", d.Address(), "images", "pull", "--plain-http", ref)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	ingest := filepath.Join(d.Root(), "images", "content", "ingest")
+
+	// ^C in the middle: corral releases its lease before it exits.
+	p := startPull(t, d, ref)
+	waitIngest(t, ingest, 1<<20, p.exited)
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	if err := p.wait(t); err == nil || !strings.Contains(p.stderr.String(), "context canceled") {
+		t.Fatalf("want the interrupted pull to fail as cancelled, got %v: %s", err, p.stderr.String())
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	n := waitIngest(t, filepath.Join(d.Root(), "images", "content", "ingest"), 1<<20, exited)
+	waitNothingLeft(t, d, before)
+
+	p = startPull(t, d, ref)
+	n := waitIngest(t, ingest, 1<<20, p.exited)
 	d.kill()
 	if n >= size {
 		t.Fatalf("the layer was fetched whole (%d bytes) before corrald could be killed", n)
@@ -286,17 +290,12 @@ func TestPullKill(t *testing.T) {
 	if n := countMounts(t, d.dir); n != 0 {
 		t.Fatalf("%d mounts left under %s after corrald's restart", n, d.dir)
 	}
-	select {
-	case err := <-exited:
-		if err == nil {
-			t.Fatalf("the pull succeeded though corrald was killed in its middle: %s", stdout.String())
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("the interrupted pull did not end within a minute of corrald's restart")
+	if err := p.wait(t); err == nil {
+		t.Fatal("the pull succeeded though corrald was killed in its middle")
 	}
-	t.Logf("the interrupted pull: %s", stderr.String())
-	if strings.Contains(stderr.String(), "failed to delete lease") {
-		t.Fatalf("the interrupted pull kept its lease: %s", stderr.String())
+	t.Logf("the interrupted pull: %s", p.stderr.String())
+	if strings.Contains(p.stderr.String(), "failed to delete lease") {
+		t.Fatalf("the interrupted pull kept its lease: %s", p.stderr.String())
 	}
 	waitNothingLeft(t, d, before)
 
@@ -313,6 +312,38 @@ func TestPullKill(t *testing.T) {
 	}
 	if out := d.ctr("leases", "ls", "-q").must(t); out != "" {
 		t.Fatalf("leases left: %q", out)
+	}
+}
+
+// pulling is a corral images pull running in the background.
+type pulling struct {
+	cmd    *exec.Cmd
+	stderr bytes.Buffer
+	exited chan error
+}
+
+// startPull starts corral images pull --plain-http ref against d.
+func startPull(t *testing.T, d *daemon, ref string) *pulling {
+	t.Helper()
+	p := &pulling{cmd: exec.Command(filepath.Join(bins, "corral"), "--address", d.Address(), "images", "pull", "--plain-http", ref), exited: make(chan error, 1)}
+	p.cmd.Stderr = &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	go func() { p.exited <- p.cmd.Wait() }()
+	return p
+}
+
+// wait waits up to a minute for the pull to end and returns how it did.
+func (p *pulling) wait(t *testing.T) error {
+	t.Helper()
+	select {
+	case err := <-p.exited:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatal("the pull did not end within a minute")
+		return nil
 	}
 }
 

@@ -70,9 +70,9 @@ func pull(cmd *cobra.Command, ref string, o pullOptions) error {
 		return fmt.Errorf("invalid --platform %q: want OS[/ARCH[/VARIANT]], like %s: %w", o.platform, platforms.DefaultString(), errdefs.ErrInvalidArgument)
 	}
 	ropts := registry.Options{HostsDir: o.hostsDir, AuthFile: o.authFile, PlainHTTP: o.plainHTTP}
-	for flag, path := range map[string]string{"hosts-dir": o.hostsDir, "registry-config": o.authFile} {
-		if _, err := os.Stat(path); err != nil && cmd.Flags().Changed(flag) {
-			return fmt.Errorf("invalid --%s: %w: %w", flag, err, errdefs.ErrInvalidArgument)
+	for _, f := range []struct{ flag, path string }{{"hosts-dir", o.hostsDir}, {"registry-config", o.authFile}} {
+		if _, err := os.Stat(f.path); err != nil && cmd.Flags().Changed(f.flag) {
+			return fmt.Errorf("invalid --%s: %w: %w", f.flag, err, errdefs.ErrInvalidArgument)
 		}
 	}
 	if o.user != "" {
