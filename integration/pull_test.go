@@ -180,8 +180,13 @@ func TestPullBadInput(t *testing.T) {
 	blobs[digest.FromBytes(layer)] = bad
 	m := blobs.manifest(other, []byte("not even a tar"))
 	m.Platform = &ocispec.Platform{OS: "linux", Architecture: other}
-	index, _ := json.Marshal(ocispec.Index{Versioned: imgspecs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{m}})
-	fake := fakeRegistry(t, blobs, map[string]digest.Digest{"corrupt": corrupt.Digest, "index": blobs.add(ocispec.MediaTypeImageIndex, index).Digest})
+	here := blobs.manifest(goruntime.GOARCH, randomLayer(t, "here", 1024))
+	here.Platform = &ocispec.Platform{OS: "linux", Architecture: goruntime.GOARCH}
+	index := func(manifests ...ocispec.Descriptor) digest.Digest {
+		b, _ := json.Marshal(ocispec.Index{Versioned: imgspecs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: manifests})
+		return blobs.add(ocispec.MediaTypeImageIndex, b).Digest
+	}
+	fake := fakeRegistry(t, blobs, map[string]digest.Digest{"corrupt": corrupt.Digest, "index": index(m), "both": index(m, here)})
 
 	badHosts := writeHostsToml(t, t.TempDir(), "registry.corral.test", "server = \"http://127.0.0.1:1\n")
 	closed := fmt.Sprintf("127.0.0.1:%d", closedPort(t))
@@ -217,6 +222,11 @@ func TestPullBadInput(t *testing.T) {
 			t.Logf("%s", r.stderr)
 			waitNothingLeft(t, d, before)
 		})
+	}
+	// An index with this platform's manifest among others: that one is pulled.
+	d.corral("images", "pull", "--plain-http", fake+"/img:both").must(t)
+	if out := d.ctr("images", "ls", "-q").must(t); !strings.Contains(out, fake+"/img:both") {
+		t.Fatalf("the index's image is not listed: %q", out)
 	}
 }
 

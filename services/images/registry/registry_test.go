@@ -9,9 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/containerd/log"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
+
+func TestMain(m *testing.M) {
+	_ = log.SetLevel("warn") // containerd's resolver logs each failed request at info
+	os.Exit(m.Run())
+}
 
 // TestNewResolver resolves a reference on a loopback registry that wants basic auth, with the
 // credentials from each source.
