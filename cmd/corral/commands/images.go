@@ -15,6 +15,9 @@ var snapshotters = []string{"overlayfs", "native"}
 // ContainerdClient dials corrald with containerd's Go client, for the verbs that use containerd's
 // own pull, import, export and unpack code; its calls go to the command's --namespace.
 func ContainerdClient(cmd *cobra.Command) (*containerd.Client, error) {
+	if err := statSocket(Address(cmd)); err != nil {
+		return nil, err
+	}
 	c, err := containerd.New(Address(cmd), containerd.WithDefaultNamespace(Namespace(cmd)))
 	if err != nil {
 		return nil, fmt.Errorf("failed to connect to corrald at %s: %w", Address(cmd), err)
