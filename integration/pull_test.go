@@ -54,6 +54,10 @@ func TestPullBusybox(t *testing.T) {
 	if !strings.HasPrefix(out, ref+": sha256:") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("want only %s: DIGEST with -q on a terminal, got %q", ref, out)
 	}
+	d.corral("images", "pull", "--plain-http", "--snapshotter", "native", ref).must(t)
+	if out := d.ctr("snapshots", "--snapshotter", "native", "ls").must(t); !strings.Contains(out, "Committed") {
+		t.Fatalf("no layer unpacked into the native snapshotter: %q", out)
+	}
 }
 
 // TestPullHosts pulls through hosts.toml configurations: a name mapped to a loopback server and to
@@ -207,6 +211,7 @@ func TestPullBadInput(t *testing.T) {
 		{"missing hosts dir", []string{"--hosts-dir", "/nonexistent", reg + "/img/busybox:1"}, []string{"invalid --hosts-dir", "/nonexistent"}},
 		{"missing registry config", []string{"--registry-config", "/nonexistent.json", reg + "/img/busybox:1"}, []string{"invalid --registry-config", "/nonexistent.json"}},
 		{"malformed hosts.toml", []string{"--hosts-dir", badHosts, "registry.corral.test/img/busybox:1"}, []string{"failed to parse registry configuration " + badHosts + "/registry.corral.test/hosts.toml"}},
+		{"unknown snapshotter", []string{"--plain-http", "--snapshotter", "nosuch", reg + "/img/busybox:1"}, []string{`invalid --snapshotter "nosuch": corrald has `, "native"}},
 		{"user without password", []string{"--user", "alice", reg + "/img/busybox:1"}, []string{"--user alice has no password", "USER:PASSWORD"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
