@@ -49,8 +49,9 @@ soak: build ## soak test, not part of test: SOAK_CYCLES (1000) cycles from SOAK_
 demo: setup build ## install, build, start a private corrald and run containers through it
 	contrib/demo.sh
 
-bench: build ## performance figures (docs/performance.md)
+bench: build ## performance figures (docs/performance.md): runtimes, then images
 	contrib/bench.sh
+	contrib/bench-images.sh
 
 clean: ## remove build output
 	rm -rf bin

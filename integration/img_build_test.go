@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,9 +19,15 @@ import (
 
 // imageTar writes an OCI layout tarball of a busybox image named name to dir and returns its path.
 // The image has one uncompressed layer (busybox-static, its applets as symlinks, /etc/passwd with a
-// user 1000), and a config with an environment and a working directory; nothing comes from a
-// network.
+// user 1000 and a user app, 2000:2001, also in group staff), and a config with an environment and a
+// working directory; nothing comes from a network.
 func imageTar(t *testing.T, dir, name string) string {
+	t.Helper()
+	return imageTarConfig(t, dir, name, ocispec.ImageConfig{Env: []string{"PATH=/bin", "IMG=busybox"}, Cmd: []string{"sh"}, WorkingDir: "/tmp"})
+}
+
+// imageTarConfig is imageTar with config as the image's config.
+func imageTarConfig(t *testing.T, dir, name string, config ocispec.ImageConfig) string {
 	t.Helper()
 	blobs := map[digest.Digest][]byte{}
 	add := func(mediaType string, b []byte) ocispec.Descriptor {
@@ -29,14 +36,14 @@ func imageTar(t *testing.T, dir, name string) string {
 		return ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(b))}
 	}
 	layer := busyboxLayer(t)
-	config, _ := json.Marshal(ocispec.Image{
+	image, _ := json.Marshal(ocispec.Image{
 		Platform: ocispec.Platform{Architecture: goruntime.GOARCH, OS: "linux"},
-		Config:   ocispec.ImageConfig{Env: []string{"PATH=/bin", "IMG=busybox"}, Cmd: []string{"sh"}, WorkingDir: "/tmp"},
+		Config:   config,
 		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(layer)}},
 	})
 	manifest, _ := json.Marshal(ocispec.Manifest{
 		Versioned: imgspecs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
-		Config: add(ocispec.MediaTypeImageConfig, config),
+		Config: add(ocispec.MediaTypeImageConfig, image),
 		Layers: []ocispec.Descriptor{add(ocispec.MediaTypeImageLayer, layer)},
 	})
 	m := add(ocispec.MediaTypeImageManifest, manifest)
@@ -78,7 +85,7 @@ func busyboxLayer(t *testing.T) []byte {
 	}
 	var out bytes.Buffer
 	tw := tar.NewWriter(&out)
-	for _, d := range []string{"bin", "dev", "etc", "proc", "root", "sys", "tmp"} {
+	for _, d := range []string{"bin", "dev", "etc", "proc", "root", "sys", "tmp", "work"} {
 		_ = tw.WriteHeader(&tar.Header{Name: d + "/", Mode: 0o755, Typeflag: tar.TypeDir})
 	}
 	_ = tw.WriteHeader(&tar.Header{Name: "bin/busybox", Mode: 0o755, Size: int64(len(bin)), Typeflag: tar.TypeReg})
@@ -89,8 +96,8 @@ func busyboxLayer(t *testing.T) []byte {
 		}
 	}
 	for name, s := range map[string]string{
-		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/tmp:/bin/sh\n",
-		"etc/group":  "root:x:0:\nuser:x:1000:\n",
+		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/tmp:/bin/sh\napp:x:2000:2001::/work:/bin/sh\n",
+		"etc/group":  "root:x:0:\nuser:x:1000:\napp:x:2001:\nstaff:x:3000:app\n",
 	} {
 		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(s)), Typeflag: tar.TypeReg})
 		_, _ = tw.Write([]byte(s))
@@ -99,4 +106,43 @@ func busyboxLayer(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+// dockerArchiveTar writes a docker-archive tarball, the format of docker save (manifest.json, a
+// config and a layer tar; no index.json), of a busybox image named name with config cfg to dir and
+// returns its path. edit, if not nil, changes the layer the config describes, not the one stored.
+func dockerArchiveTar(t *testing.T, dir, name string, cfg ocispec.ImageConfig, edit func([]byte) []byte) string {
+	t.Helper()
+	layer := busyboxLayer(t)
+	described := layer
+	if edit != nil {
+		described = edit(slices.Clone(layer))
+	}
+	config, _ := json.Marshal(ocispec.Image{
+		Platform: ocispec.Platform{Architecture: goruntime.GOARCH, OS: "linux"},
+		Config:   cfg,
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(described)}},
+	})
+	configName := digest.FromBytes(config).Encoded() + ".json"
+	layerDir := digest.FromBytes(layer).Encoded()
+	manifest, _ := json.Marshal([]map[string]any{{"Config": configName, "RepoTags": []string{name}, "Layers": []string{layerDir + "/layer.tar"}}})
+
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	_ = tw.WriteHeader(&tar.Header{Name: layerDir + "/", Mode: 0o755, Typeflag: tar.TypeDir})
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{layerDir + "/layer.tar", layer}, {configName, config}, {"manifest.json", manifest}} {
+		_ = tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.b)), Typeflag: tar.TypeReg})
+		_, _ = tw.Write(f.b)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "docker.tar")
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

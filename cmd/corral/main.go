@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/containerd/log"
-
 	"github.com/corral-dev/corral/cmd/corral/commands"
 	"github.com/corral-dev/corral/cmd/corral/commands/containers"
 	"github.com/corral-dev/corral/cmd/corral/commands/images"
@@ -16,8 +14,6 @@ import (
 )
 
 func main() {
-	// containerd's client libraries, which the image verbs use, log at info level on stderr.
-	_ = log.SetLevel("warn")
 	root := commands.RootCommand()
 	root.AddCommand(run.Command(), containers.Command(), tasks.Command(), images.Command(), containers.RmCommand(),
 		commands.LogsCommand(), commands.EventsCommand(), commands.InfoCommand(), commands.RuntimesCommand(),

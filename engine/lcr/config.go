@@ -77,7 +77,7 @@ var keys = map[string]bool{
 	"lxc.cap.keep": true, "lxc.prlimit.": true, "lxc.no_new_privs": true, "lxc.apparmor.profile": true,
 	"lxc.selinux.context": true, "lxc.proc.oom_score_adj": true, "lxc.mount.entry": true, "lxc.mount.auto": true,
 	"lxc.sysctl.": true, "lxc.idmap": true, "lxc.arch": true, "lxc.time.offset.boot": true,
-	"lxc.time.offset.monotonic": true, "lxc.signal.stop": true,
+	"lxc.time.offset.monotonic": true, "lxc.signal.stop": true, "lxc.hook.version": true, "lxc.hook.mount": true,
 }
 
 // KnownKey reports whether key is one the translation may write.

@@ -147,6 +147,10 @@ func (t *translator) idmaps(linux specs.Linux) error {
 	return nil
 }
 
+// remountReadonly is the LXC mount hook, run by /bin/sh in the container's mount namespace after
+// the mounts and before pivot_root, that makes the rootfs read-only, not the mounts on it.
+const remountReadonly = "/bin/mount -o remount,bind,ro $LXC_ROOTFS_MOUNT"
+
 // root is the rootfs: a host directory, read-only if asked.
 func (t *translator) root() error {
 	r := t.spec.Root
@@ -158,7 +162,10 @@ func (t *translator) root() error {
 	}
 	t.c.add("lxc.rootfs.path", "dir:"+r.Path)
 	if r.Readonly {
-		t.c.add("lxc.rootfs.options", "ro")
+		// As runc does, the rootfs is made read-only once everything is mounted on it: with
+		// lxc.rootfs.options ro, LXC could not make the mount points the spec's mounts need.
+		t.c.add("lxc.hook.version", "1") // the hook gets no arguments, LXC_* variables instead
+		t.c.add("lxc.hook.mount", remountReadonly)
 	}
 	if t.spec.Linux != nil {
 		switch p := t.spec.Linux.RootfsPropagation; p {

@@ -3,6 +3,7 @@ package lcr
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -10,7 +11,8 @@ import (
 
 // CheckExec checks that lxc-attach can run the exec process p in a container whose process is init.
 // lxc-attach gives every process the container's capabilities, no_new_privs and LSM labels, and no
-// supplementary groups; an exec asking for others cannot be expressed. Rlimits and the OOM score are
+// supplementary groups; an exec asking for others cannot be expressed (its own gid, which containerd
+// lists among them, is none). Rlimits and the OOM score are
 // applied by the caller, the working directory through lxc-attach's own (AttachOpts.Dir).
 func CheckExec(p, init *specs.Process) error {
 	switch {
@@ -18,7 +20,7 @@ func CheckExec(p, init *specs.Process) error {
 		return invalid("process.args", "must name the command to run")
 	case p.Cwd != "" && !strings.HasPrefix(p.Cwd, "/"):
 		return invalid("process.cwd", fmt.Sprintf("%q must be an absolute path", p.Cwd))
-	case len(p.User.AdditionalGids) > 0:
+	case slices.ContainsFunc(p.User.AdditionalGids, func(g uint32) bool { return g != p.User.GID }):
 		return unsupported("process.user.additionalGids", "stock lxc-attach sets no supplementary groups")
 	case p.User.Umask != nil:
 		return unsupported("process.user.umask", "lxc-attach sets no umask")

@@ -165,7 +165,7 @@ func TestTranslateOptions(t *testing.T) {
 		{"default cgroup dir", func(s *specs.Spec) { s.Linux.CgroupsPath = "" },
 			false, []string{`lxc.cgroup.dir.container = "corral/default/c1"`, `lxc.cgroup.dir.monitor = "corral/default/c1.monitor"`}},
 		{"read-only rootfs", func(s *specs.Spec) { s.Root.Readonly = true },
-			false, []string{`lxc.rootfs.path = "dir:/rootfs"`, `lxc.rootfs.options = "ro"`}},
+			false, []string{`lxc.rootfs.path = "dir:/rootfs"`, `lxc.hook.version = "1"`, `lxc.hook.mount = "/bin/mount -o remount,bind,ro $LXC_ROOTFS_MOUNT"`}},
 		{"user and groups", func(s *specs.Spec) {
 			s.Process.User = specs.User{UID: 1000, GID: 100, AdditionalGids: []uint32{10, 20}}
 		},
@@ -360,6 +360,8 @@ func TestCheckExec(t *testing.T) {
 		}, "process.capabilities"},
 		{"terminal", func(p *specs.Process) { p.Terminal = true }, ""},
 		{"groups", func(p *specs.Process) { p.User.AdditionalGids = []uint32{10} }, "process.user.additionalGids"},
+		{"its own gid as a group", func(p *specs.Process) { p.User.GID, p.User.AdditionalGids = 10, []uint32{10} }, ""},
+		{"its own gid and another group", func(p *specs.Process) { p.User.GID, p.User.AdditionalGids = 10, []uint32{10, 11} }, "process.user.additionalGids"},
 		{"no_new_privs", func(p *specs.Process) { p.NoNewPrivileges = false }, "process.noNewPrivileges"},
 		{"apparmor", func(p *specs.Process) { p.ApparmorProfile = "x" }, "process.apparmorProfile"},
 		{"relative cwd", func(p *specs.Process) { p.Cwd = "tmp" }, "process.cwd"},

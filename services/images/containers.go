@@ -14,11 +14,12 @@ import (
 // container records stay in its store; this is only their reference to the image store.
 type Containers struct {
 	store containers.Store
+	s     *Store
 }
 
 // NewContainers returns the container records of s.
 func NewContainers(s *Store) *Containers {
-	return &Containers{store: metadata.NewContainerStore(s.DB)}
+	return &Containers{store: metadata.NewContainerStore(s.DB), s: s}
 }
 
 // Create records c in the namespace of ctx.
@@ -35,10 +36,13 @@ func (m *Containers) Create(ctx context.Context, c *containersapi.Container) err
 	return err
 }
 
-// Delete forgets container id; one never recorded is no error.
+// Delete forgets container id and collects garbage at once, so that the container's snapshot is
+// gone when its delete returns, unless something else references it. One never recorded is no error.
 func (m *Containers) Delete(ctx context.Context, id string) error {
-	if err := m.store.Delete(ctx, id); err != nil && !errdefs.IsNotFound(err) {
+	if err := m.store.Delete(ctx, id); errdefs.IsNotFound(err) {
+		return nil
+	} else if err != nil {
 		return err
 	}
-	return nil
+	return m.s.Collect(ctx)
 }

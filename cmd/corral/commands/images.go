@@ -6,6 +6,7 @@ import (
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/errdefs"
+	"github.com/containerd/log"
 	"github.com/spf13/cobra"
 )
 
@@ -13,11 +14,14 @@ import (
 var snapshotters = []string{"overlayfs", "native"}
 
 // ContainerdClient dials corrald with containerd's Go client, for the verbs that use containerd's
-// own pull, import, export and unpack code; its calls go to the command's --namespace.
+// own pull, import, export and unpack code; its calls go to the command's --namespace. Those
+// libraries log their progress at info level: corral shows only their warnings and errors, the
+// errors it returns saying what failed.
 func ContainerdClient(cmd *cobra.Command) (*containerd.Client, error) {
 	if err := statSocket(Address(cmd)); err != nil {
 		return nil, err
 	}
+	_ = log.SetLevel("warn")
 	c, err := containerd.New(Address(cmd), containerd.WithDefaultNamespace(Namespace(cmd)))
 	if err != nil {
 		return nil, fmt.Errorf("failed to connect to corrald at %s: %w", Address(cmd), err)

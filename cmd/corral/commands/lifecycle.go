@@ -8,7 +8,9 @@ import (
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	tasktypes "github.com/containerd/containerd/api/types/task"
+	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/errdefs"
+	"github.com/moby/sys/signal"
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -46,13 +48,18 @@ func (c *Client) Wait(ctx context.Context, id, execID string) (uint32, error) {
 	}
 }
 
-// Stop sends SIGTERM to task id and, if it has not exited after timeout, SIGKILL. It returns the
-// task's exit status; a task that has already exited just gives its status.
+// Stop sends task id its stop signal (its image's, else SIGTERM) and, if it has not exited after
+// timeout, SIGKILL. It returns the task's exit status; a task that has already exited just gives its
+// status.
 func (c *Client) Stop(ctx context.Context, id string, timeout time.Duration) (uint32, error) {
+	sig, err := c.stopSignal(ctx, id)
+	if err != nil {
+		return 0, err
+	}
 	if err := c.MarkStopped(ctx, id); err != nil {
 		return 0, err
 	}
-	if err := c.kill(ctx, id, unix.SIGTERM); err != nil {
+	if err := c.kill(ctx, id, sig); err != nil {
 		return 0, err
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
@@ -99,6 +106,27 @@ func (c *Client) Remove(ctx context.Context, id string, force bool) error {
 	}
 	cio.Remove(fifos)
 	return nil
+}
+
+// stopSignal returns the signal that stops task id first: the stop signal of its container's image,
+// which run records as containerd does (label containerd.StopSignalLabel), else SIGTERM.
+func (c *Client) stopSignal(ctx context.Context, id string) (unix.Signal, error) {
+	resp, err := c.Containers.Get(ctx, &containersapi.GetContainerRequest{ID: id})
+	if errdefs.IsNotFound(err) {
+		return unix.SIGTERM, nil // the kill says what is missing
+	}
+	if err != nil {
+		return 0, fmt.Errorf("failed to get container %s: %w", id, err)
+	}
+	name, ok := resp.Container.Labels[containerd.StopSignalLabel]
+	if !ok {
+		return unix.SIGTERM, nil
+	}
+	sig, err := signal.ParseSignal(name)
+	if err != nil {
+		return 0, fmt.Errorf("failed to read the stop signal of container %s: %w", id, err)
+	}
+	return sig, nil
 }
 
 // removeTries bounds how often rm -f kills a task its restart policy was restarting meanwhile.

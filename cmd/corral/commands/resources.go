@@ -9,12 +9,44 @@ import (
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/containerd/api/types"
 	"github.com/containerd/errdefs"
+	"github.com/docker/go-units"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // resourcesTypeURL is the type URL of OCI LinuxResources carried, JSON-encoded, in Tasks.Update.
 const resourcesTypeURL = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
+
+// CPUPeriod is the CFS period, in microseconds, that --cpus sets the quota against.
+const CPUPeriod = 100000
+
+// ParseResources returns the OCI resources that --memory, --cpus and --pids-limit ask for; "" and 0
+// leave them unset. The memory is in bytes, or with a k, m or g suffix (powers of 1024); the CPUs a
+// share such as 1.5, at least 0.01, set as a CFS quota per CPUPeriod.
+func ParseResources(memory string, cpus float64, pids int64) (*specs.LinuxResources, error) {
+	res := &specs.LinuxResources{}
+	if memory != "" {
+		n, err := units.RAMInBytes(memory)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("invalid --memory %q: want a size such as 64m: %w", memory, errdefs.ErrInvalidArgument)
+		}
+		res.Memory = &specs.LinuxMemory{Limit: &n}
+	}
+	if cpus < 0 || cpus > 0 && cpus*CPUPeriod < 1000 {
+		return nil, fmt.Errorf("invalid --cpus %v: want at least 0.01: %w", cpus, errdefs.ErrInvalidArgument)
+	}
+	if cpus > 0 {
+		quota, period := int64(cpus*CPUPeriod), uint64(CPUPeriod)
+		res.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period}
+	}
+	if pids < 0 {
+		return nil, fmt.Errorf("invalid --pids-limit %d: want a number of processes above 0: %w", pids, errdefs.ErrInvalidArgument)
+	}
+	if pids > 0 {
+		res.Pids = &specs.LinuxPids{Limit: &pids}
+	}
+	return res, nil
+}
 
 // Update changes the resources of running task id, such as its memory limit.
 func (c *Client) Update(ctx context.Context, id string, res *specs.LinuxResources) error {

@@ -1,5 +1,5 @@
-// Package run holds the corral run command: create a container from a rootfs directory, start it
-// and, in the foreground, relay its stdio and signals until it exits.
+// Package run holds the corral run command: create a container from an image or a rootfs directory,
+// start it and, in the foreground, relay its stdio and signals until it exits.
 package run
 
 import (
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -17,9 +18,11 @@ import (
 
 // options are the parsed arguments of run.
 type options struct {
+	image       string
 	id          string
 	args        []string
 	rootfs      string
+	snapshotter string
 	runtime     string
 	env         []string
 	cwd         string
@@ -31,6 +34,16 @@ type options struct {
 	logDriver   string
 	logOpts     []string
 	restart     string
+	mounts      []string
+	volumes     []string
+	user        string
+	hostname    string
+	readOnly    bool
+	labels      []string
+	envFiles    []string
+	memory      string
+	cpus        float64
+	pidsLimit   int64
 
 	namespace string
 	stdio     commands.Stdio // what a foreground container is attached to
@@ -43,9 +56,14 @@ func Command() *cobra.Command { return newCommand(execute) }
 func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 	var o options
 	cmd := &cobra.Command{
-		Use:   "run [flags] --rootfs DIR ID [CMD [ARG...]]",
+		Use:   "run [flags] IMAGE ID [CMD [ARG...]] | run [flags] --rootfs DIR ID [CMD [ARG...]]",
 		Short: "Create and start a container, by default waiting for it and relaying its stdio",
-		Long: "Create and start a container. In the foreground corral relays stdin, stdout and stderr until\n" +
+		Long: "Create and start a container from an image of the store (`corral images pull` or `import` it first), or\n" +
+			"from a root filesystem directory with --rootfs. An image's container gets a snapshot of the image,\n" +
+			"removed with the container, and runs the image's entrypoint with its cmd, or with CMD [ARG...] in\n" +
+			"its place, with the image's environment, working directory and user; --env, --env-file, --cwd and\n" +
+			"--user override them. `tasks stop` sends the image's stop signal first.\n\n" +
+			"In the foreground corral relays stdin, stdout and stderr until\n" +
 			"they end, forwards SIGINT, SIGTERM and SIGHUP, and exits with the container's exit status. With\n" +
 			"-t the container gets a terminal, and corral puts its own in raw mode and forwards its size.\n" +
 			"Detached, the container's FIFOs stay in a directory under --fifo-dir for `tasks attach`; with -i\n" +
@@ -56,9 +74,12 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 			"unless a user stopped it (`tasks stop`, `tasks kill` with TERM, INT or KILL, `rm -f`; \"always\"\n" +
 			"restarts that too when corrald restarts); --rm removes the container once its task exited and no\n" +
 			"client waits for it.",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) == 0 {
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case cmd.Flags().Changed("rootfs") && len(args) == 0:
 				return errors.New("missing container ID")
+			case !cmd.Flags().Changed("rootfs") && len(args) < 2:
+				return errors.New("missing IMAGE and container ID (or --rootfs DIR and ID)")
 			}
 			return nil
 		},
@@ -66,16 +87,32 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 			if o.restart != "" && o.restart != "no" && (o.rm || !o.detach) {
 				return errors.New("--restart needs --detach, and cannot be used with --rm")
 			}
+			if !cmd.Flags().Changed("rootfs") {
+				o.image, args = args[0], args[1:]
+			} else if o.snapshotter != "" {
+				return errors.New("--snapshotter is for an image; --rootfs takes a directory")
+			}
 			o.id, o.args = args[0], args[1:]
 			return fn(cmd, o)
 		},
 	}
 	f := cmd.Flags()
 	f.SetInterspersed(false) // flags after ID belong to the container's command
-	f.StringVar(&o.rootfs, "rootfs", "", "root filesystem `DIR` of the container (required)")
+	f.StringVar(&o.rootfs, "rootfs", "", "root filesystem `DIR` of the container, in place of an IMAGE")
+	f.StringVar(&o.snapshotter, "snapshotter", "", "snapshotter `NAME` of the image's snapshot (default: overlayfs if corrald has it, else native)")
 	f.StringVar(&o.runtime, "runtime", "", "runtime `NAME` (default: corrald's default runtime)")
 	f.StringArrayVar(&o.env, "env", nil, "set an environment variable `K=V` (repeatable)")
-	f.StringVar(&o.cwd, "cwd", "/", "working `DIR` inside the container")
+	f.StringArrayVar(&o.envFiles, "env-file", nil, "read environment variables from `FILE`: KEY=VALUE lines, # comments, a bare KEY takes corral's value (repeatable)")
+	f.StringVar(&o.cwd, "cwd", "", "working `DIR` inside the container (default: the image's, or /)")
+	f.StringVarP(&o.user, "user", "u", "", "`USER` of the process: UID[:GID] or NAME[:GROUP], names from the container's /etc/passwd and /etc/group")
+	f.StringVar(&o.hostname, "hostname", "", "`NAME` of the container's host (default: its ID)")
+	f.BoolVar(&o.readOnly, "read-only", false, "mount the container's root filesystem read-only")
+	f.StringArrayVar(&o.mounts, "mount", nil, "mount `SPEC`: type=bind,src=PATH,dst=PATH[,ro] or type=tmpfs,dst=PATH[,tmpfs-size=SIZE] (repeatable)")
+	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind-mount host path `SRC:DST[:ro|rw]` (repeatable)")
+	f.StringArrayVar(&o.labels, "label", nil, "set a container label `K=V` (repeatable)")
+	f.StringVarP(&o.memory, "memory", "m", "", "memory limit `SIZE`: bytes, or with a k, m or g suffix (powers of 1024)")
+	f.Float64Var(&o.cpus, "cpus", 0, "`N` CPUs the container may use, such as 1.5 (a CFS quota)")
+	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "at most `N` processes and threads in the container")
 	f.BoolVar(&o.rm, "rm", false, "delete the task and container when the container exits (corrald does, if corral is gone)")
 	f.StringVar(&o.restart, "restart", "", "restart `POLICY` of a detached container: no, always, unless-stopped, on-failure[:N]")
 	f.BoolVarP(&o.detach, "detach", "d", false, "start the container in the background")
@@ -84,15 +121,37 @@ func newCommand(fn func(*cobra.Command, options) error) *cobra.Command {
 	f.StringVar(&o.fifoDir, "fifo-dir", cio.DefaultRoot(), "`DIR` to make the FIFO directories in, per namespace")
 	f.StringVar(&o.logDriver, "log-driver", "json-file", "log of a detached container's output, read by `corral logs`: json-file, cri or none")
 	f.StringArrayVar(&o.logOpts, "log-opt", nil, "log rotation: max-size=`SIZE` (e.g. 10m) or max-file=N (repeatable; defaults from corrald's config)")
-	_ = cmd.MarkFlagRequired("rootfs")
 	return cmd
 }
 
-// execute builds the spec, then runs the container; a nonzero exit status becomes an ExitError.
-func execute(cmd *cobra.Command, o options) error {
+// execute checks the flags, prepares an image's snapshot, builds the spec, then runs the container;
+// a nonzero exit status becomes an ExitError.
+func execute(cmd *cobra.Command, o options) (retErr error) {
+	ctx := cmd.Context()
 	o.namespace = commands.Namespace(cmd)
 	o.stdio = commands.Stdio{In: cmd.InOrStdin(), Out: cmd.OutOrStdout(), Err: cmd.ErrOrStderr()}
-	spec, err := buildSpec(o, o.namespace)
+	f, err := parseFlags(o)
+	if err != nil {
+		return err
+	}
+	client, err := commands.NewClient(cmd)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	var snap *snapshot
+	if o.image != "" {
+		cc, err := commands.ContainerdClient(cmd)
+		if err != nil {
+			return err
+		}
+		defer cc.Close()
+		if snap, err = prepareSnapshot(ctx, cc, o.image, o.snapshotter, o.id); err != nil {
+			return err
+		}
+		defer func() { retErr = errors.Join(retErr, snap.release(ctx, false)) }()
+	}
+	spec, err := buildSpec(ctx, o, f, snap)
 	if err != nil {
 		return err
 	}
@@ -109,12 +168,15 @@ func execute(cmd *cobra.Command, o options) error {
 	if err != nil {
 		return fmt.Errorf("failed to encode spec of container %s: %w", o.id, err)
 	}
-	client, err := commands.NewClient(cmd)
-	if err != nil {
-		return err
+	container := &containersapi.Container{ID: o.id, Runtime: &containersapi.Container_Runtime{Name: o.runtime},
+		Spec: &anypb.Any{TypeUrl: api.SpecTypeURL, Value: value}, Labels: f.labels}
+	if snap != nil {
+		container.Image, container.Snapshotter, container.SnapshotKey = snap.record.Image, snap.record.Snapshotter, snap.record.SnapshotKey
+		for k, v := range snap.record.Labels {
+			container.Labels[k] = v
+		}
 	}
-	defer client.Close()
-	status, err := run(cmd.Context(), client, o, &anypb.Any{TypeUrl: api.SpecTypeURL, Value: value})
+	status, err := run(ctx, client, o, container, snap)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,14 @@
 package run
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/corral-dev/corral/cmd/corral/commands"
 )
@@ -46,7 +49,12 @@ func TestBuildSpec(t *testing.T) {
 		{name: "rootfs is a file", o: options{id: "c1", rootfs: file}, wantErr: "is not a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := buildSpec(tc.o, "ns")
+			tc.o.namespace = "ns"
+			f, err := parseFlags(tc.o)
+			var s *specs.Spec
+			if err == nil {
+				s, err = buildSpec(context.Background(), tc.o, f, nil)
+			}
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -76,7 +84,7 @@ func TestBuildSpecRelativeRootfs(t *testing.T) {
 	if err := os.Mkdir("rootfs", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s, err := buildSpec(options{id: "c1", rootfs: "rootfs"}, "default")
+	s, err := buildSpec(context.Background(), options{id: "c1", rootfs: "rootfs"}, flags{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

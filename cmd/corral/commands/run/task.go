@@ -7,24 +7,32 @@ import (
 
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
+	"github.com/containerd/containerd/api/types"
+	"github.com/containerd/containerd/v2/core/mount"
 	"github.com/containerd/errdefs"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/cmd/corral/commands"
 	"github.com/corral-dev/corral/cmd/corral/commands/cio"
 )
 
-// run creates the container and its task and starts it. Detached, it returns once started and leaves
-// the task's FIFOs for `tasks attach`; in the foreground it relays stdio and signals and returns the
-// exit status. With --rm it deletes the task and container after a foreground run, or after any
-// failure once the container exists; corrald removes it too, when its task exited and no client waits.
-func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (status uint32, retErr error) {
-	labels, err := labels(o)
-	if err != nil {
-		return 0, err
+// run creates the container and its task, on the mounts of snap if an image's, and starts it.
+// Detached, it returns once started and leaves the task's FIFOs for `tasks attach`; in the foreground
+// it relays stdio and signals and returns the exit status. With --rm it deletes the task and
+// container after a foreground run, or after any failure once the container exists; corrald removes
+// it too, when its task exited and no client waits. The snapshot goes with the container.
+func run(ctx context.Context, c *commands.Client, o options, container *containersapi.Container, snap *snapshot) (status uint32, retErr error) {
+	_, err := c.Containers.Create(ctx, &containersapi.CreateContainerRequest{Container: container})
+	var rootfs []*types.Mount
+	if snap != nil {
+		rootfs = mount.ToProto(snap.mounts)
+		// Once the record references the snapshot, a lease that outlives corral only delays its removal.
+		if rerr := snap.release(ctx, err == nil); rerr != nil && err == nil {
+			fmt.Fprintf(o.stdio.Err, "corral: %v\n", rerr)
+		} else {
+			err = errors.Join(err, rerr)
+		}
 	}
-	container := &containersapi.Container{ID: o.id, Runtime: &containersapi.Container_Runtime{Name: o.runtime}, Spec: spec, Labels: labels}
-	if _, err := c.Containers.Create(ctx, &containersapi.CreateContainerRequest{Container: container}); err != nil {
+	if err != nil {
 		return 0, err
 	}
 	taskCreated := false
@@ -54,7 +62,7 @@ func run(ctx context.Context, c *commands.Client, o options, spec *anypb.Any) (s
 			cio.Remove(paths)
 		}
 	}()
-	req := &tasksapi.CreateTaskRequest{ContainerID: o.id, Stdin: paths.Stdin, Stdout: paths.Stdout, Stderr: paths.Stderr, Terminal: o.tty}
+	req := &tasksapi.CreateTaskRequest{ContainerID: o.id, Stdin: paths.Stdin, Stdout: paths.Stdout, Stderr: paths.Stderr, Terminal: o.tty, Rootfs: rootfs}
 	if _, err := c.Tasks.Create(ctx, req); err != nil {
 		return 0, err
 	}

@@ -53,17 +53,17 @@ func (f *fakeDaemon) record(ctx context.Context, method string) error {
 	return nil
 }
 
-type containers struct {
+type fakeContainers struct {
 	*fakeDaemon
 	containersapi.UnimplementedContainersServer
 }
 
-func (f containers) Create(ctx context.Context, r *containersapi.CreateContainerRequest) (*containersapi.CreateContainerResponse, error) {
+func (f fakeContainers) Create(ctx context.Context, r *containersapi.CreateContainerRequest) (*containersapi.CreateContainerResponse, error) {
 	f.spec = r.Container.Spec.Value
 	return &containersapi.CreateContainerResponse{Container: r.Container}, f.record(ctx, "Containers.Create")
 }
 
-func (f containers) Delete(ctx context.Context, _ *containersapi.DeleteContainerRequest) (*emptypb.Empty, error) {
+func (f fakeContainers) Delete(ctx context.Context, _ *containersapi.DeleteContainerRequest) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, f.record(ctx, "Containers.Delete")
 }
 
@@ -186,7 +186,7 @@ func TestRun(t *testing.T) {
 			}
 			srv := grpc.NewServer()
 			f := &fakeDaemon{fail: tc.fail, lose: tc.lose, stop: srv.Stop, started: make(chan struct{}), exited: make(chan struct{})}
-			containersapi.RegisterContainersServer(srv, containers{fakeDaemon: f})
+			containersapi.RegisterContainersServer(srv, fakeContainers{fakeDaemon: f})
 			tasksapi.RegisterTasksServer(srv, tasks{fakeDaemon: f})
 			go srv.Serve(l)
 			defer srv.Stop()

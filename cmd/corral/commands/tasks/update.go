@@ -4,15 +4,11 @@ import (
 	"fmt"
 
 	"github.com/containerd/errdefs"
-	"github.com/docker/go-units"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 
 	"github.com/corral-dev/corral/cmd/corral/commands"
 )
-
-// cpuPeriod is the CFS period, in microseconds, that --cpus sets the quota against.
-const cpuPeriod = 100000
 
 func updateCommand() *cobra.Command {
 	var (
@@ -43,20 +39,9 @@ func updateCommand() *cobra.Command {
 
 // resources returns the OCI resources that --memory and --cpus ask for; "" and 0 leave them as they are.
 func resources(memory string, cpus float64) (*specs.LinuxResources, error) {
-	res := &specs.LinuxResources{}
-	if memory != "" {
-		n, err := units.RAMInBytes(memory)
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("invalid --memory %q: want a size such as 64m: %w", memory, errdefs.ErrInvalidArgument)
-		}
-		res.Memory = &specs.LinuxMemory{Limit: &n}
-	}
-	if cpus < 0 || cpus > 0 && cpus*cpuPeriod < 1000 {
-		return nil, fmt.Errorf("invalid --cpus %v: want at least 0.01: %w", cpus, errdefs.ErrInvalidArgument)
-	}
-	if cpus > 0 {
-		quota, period := int64(cpus*cpuPeriod), uint64(cpuPeriod)
-		res.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period}
+	res, err := commands.ParseResources(memory, cpus, 0)
+	if err != nil {
+		return nil, err
 	}
 	if res.Memory == nil && res.CPU == nil {
 		return nil, fmt.Errorf("nothing to update: give --memory or --cpus: %w", errdefs.ErrInvalidArgument)

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/corral-dev/corral/cmd/corral/commands"
 )
 
 func TestResources(t *testing.T) {
@@ -41,8 +43,8 @@ func TestResources(t *testing.T) {
 		}
 		if res.CPU != nil {
 			quota = *res.CPU.Quota
-			if *res.CPU.Period != cpuPeriod {
-				t.Errorf("period %d, want %d", *res.CPU.Period, cpuPeriod)
+			if *res.CPU.Period != commands.CPUPeriod {
+				t.Errorf("period %d, want %d", *res.CPU.Period, commands.CPUPeriod)
 			}
 		}
 		if limit != tc.wantLimit || quota != tc.wantQuota {
