@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/core/metadata"
+	"github.com/containerd/containerd/v2/core/mount"
 	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/containerd/containerd/v2/plugins/snapshots/native"
@@ -42,10 +43,19 @@ type Store struct {
 }
 
 // Open opens (creating) the store under root: root/meta.db, root/content and
-// root/snapshots/<snapshotter>. It collects garbage left by a previous run before it returns.
+// root/snapshots/<snapshotter>. It collects garbage left by a previous run before it returns, and
+// unmounts what a killed run left mounted under root/tmpmounts.
 func Open(ctx context.Context, root string) (_ *Store, retErr error) {
 	if err := os.MkdirAll(root, 0o711); err != nil {
 		return nil, fmt.Errorf("failed to create %s: %w", root, err)
+	}
+	// The Diff service mounts a snapshot to apply a layer to it in a directory made there; this
+	// process-wide setting is containerd's own (its server sets it the same way).
+	if err := mount.SetTempMountLocation(filepath.Join(root, "tmpmounts")); err != nil {
+		return nil, fmt.Errorf("failed to create %s: %w", filepath.Join(root, "tmpmounts"), err)
+	}
+	if warnings, err := mount.CleanupTempMounts(0); err != nil || len(warnings) > 0 {
+		log.G(ctx).WithError(errors.Join(append(warnings, err)...)).Warn("failed to unmount what a previous run left mounted")
 	}
 	cs, err := local.NewStore(filepath.Join(root, "content"))
 	if err != nil {

@@ -44,15 +44,24 @@ var reconnect = grpc.ConnectParams{
 	MinConnectTimeout: 20 * time.Second,
 }
 
-// NewClient dials corrald at the command's --address and sends its --namespace with every call.
-func NewClient(cmd *cobra.Command) (*Client, error) {
-	address, namespace := Address(cmd), Namespace(cmd)
+// statSocket fails at once if corrald's socket is missing, where gRPC would retry the dial until its
+// timeout and then say only "timeout".
+func statSocket(address string) error {
 	if _, err := os.Stat(address); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("failed to connect to corrald at %s: %w", address, err)
+		return fmt.Errorf("failed to connect to corrald at %s: %w", address, err)
+	}
+	return nil
+}
+
+// NewClient dials corrald at the command's --address and sends its --namespace with every call.
+func NewClient(cmd *cobra.Command) (*Client, error) {
+	address, namespace := Address(cmd), Namespace(cmd)
+	if err := statSocket(address); err != nil {
+		return nil, err
 	}
 	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		ctx = metadata.AppendToOutgoingContext(ctx, api.NamespaceKey, namespace)

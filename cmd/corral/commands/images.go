@@ -18,6 +18,9 @@ var snapshotters = []string{"overlayfs", "native"}
 // libraries log their progress at info level: corral shows only their warnings and errors, the
 // errors it returns saying what failed.
 func ContainerdClient(cmd *cobra.Command) (*containerd.Client, error) {
+	if err := statSocket(Address(cmd)); err != nil {
+		return nil, err
+	}
 	_ = log.SetLevel("warn")
 	c, err := containerd.New(Address(cmd), containerd.WithDefaultNamespace(Namespace(cmd)))
 	if err != nil {

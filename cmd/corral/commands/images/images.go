@@ -1,5 +1,6 @@
-// Package images holds the corral images commands: ls, rm, import, export and inspect. They use
-// containerd's Go client and its image libraries against corrald.
+// Package images holds the corral images commands: pull, ls, rm, import, export and inspect. They
+// use containerd's Go client and its image libraries against corrald's Content, Images, Leases,
+// Snapshots and Diff services, as ctr and nerdctl do.
 package images
 
 import (
@@ -15,6 +16,6 @@ func Command() *cobra.Command {
 		Aliases: []string{"image", "i"},
 		Short:   "Manage images",
 	})
-	cmd.AddCommand(lsCommand(), rmCommand(), importCommand(), exportCommand(), inspectCommand())
+	cmd.AddCommand(pullCommand(), lsCommand(), rmCommand(), importCommand(), exportCommand(), inspectCommand())
 	return cmd
 }
