@@ -116,7 +116,7 @@ func TestCRIRunErrors(t *testing.T) {
 		t.Errorf("runp on an unknown handler: exit %d\n%s", r.code, r.stderr)
 	}
 	r = d.crictl("runp", "--runtime", "runc", podFile(t, criPod("noimage")))
-	if r.code == 0 || !strings.Contains(r.stderr, "sandbox image registry.k8s.io/pause:3.9 is not in namespace k8s.io") {
+	if r.code == 0 || !strings.Contains(r.stderr, "failed to pull sandbox image registry.k8s.io/pause:3.9 (cri.sandbox_image)") {
 		t.Errorf("runp without the sandbox image: exit %d\n%s", r.code, r.stderr)
 	}
 	if out := d.crictl("pods", "-q").must(t); strings.TrimSpace(out) != "" {

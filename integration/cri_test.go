@@ -28,6 +28,7 @@ type criDaemon struct {
 	*daemon
 	crictlBin string
 	netd      string // the CNI conf_dir
+	hostsDir  string // the [cri.registry] config_path: _default sends every registry to a closed port
 	ipam      string // host-local's data dir: one file per leased IP
 }
 
@@ -78,6 +79,9 @@ func startCRI(t *testing.T, extra string, pause bool) *criDaemon {
 	if err := os.WriteFile(filepath.Join(netd, "10-corral-cri-it.conflist"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// No test may reach a registry off this machine: one that no other hosts.toml names goes to a
+	// closed port of 127.0.0.1.
+	hosts := writeHostsToml(t, filepath.Join(dir, "certs.d"), "_default", `server = "http://127.0.0.1:1"`+"\n")
 	d := &criDaemon{daemon: startDaemon(t, fmt.Sprintf(`
 [cri.runtimes.runc]
 runtime = "runc"
@@ -87,7 +91,9 @@ runtime = "lcr"
 runtime = "io.containerd.runc.v2"
 [cri.cni]
 conf_dir = %q
-%s`, netd, extra)), crictlBin: crictl, netd: netd, ipam: filepath.Join(ipam, "corral-cri-it")}
+[cri.registry]
+config_path = %q
+%s`, netd, hosts, extra)), crictlBin: crictl, netd: netd, hostsDir: hosts, ipam: filepath.Join(ipam, "corral-cri-it")}
 	t.Cleanup(func() {
 		// Pods a failed test left: stop and remove them through the CRI while corrald still runs.
 		for _, id := range strings.Fields(d.crictlQuiet("pods", "-q").stdout) {

@@ -8,8 +8,6 @@ import (
 
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/errdefs"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -82,10 +80,4 @@ func (s *Service) RemoveImage(ctx context.Context, r *runtimeapi.RemoveImageRequ
 		}
 	}
 	return &runtimeapi.RemoveImageResponse{}, nil
-}
-
-// PullImage is not served yet: it will pull through corrald's registry package and its hosts.toml
-// mirrors.
-func (s *Service) PullImage(context.Context, *runtimeapi.PullImageRequest) (*runtimeapi.PullImageResponse, error) {
-	return nil, status.Errorf(codes.Unimplemented, "corrald's CRI does not pull images yet: import them with `ctr -n %s images import`", s.cfg.Namespace)
 }

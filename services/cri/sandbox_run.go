@@ -93,12 +93,14 @@ func (s *Service) RunPodSandbox(ctx context.Context, r *runtimeapi.RunPodSandbox
 	return &runtimeapi.RunPodSandboxResponse{PodSandboxId: id}, nil
 }
 
-// pauseImage is sandbox_image, unpacked. It must be present: the CRI does not pull it yet.
+// pauseImage is sandbox_image, unpacked; pulled through [cri.registry] if it is not there.
 func (s *Service) pauseImage(ctx context.Context) (containerd.Image, error) {
 	img, err := s.client.GetImage(ctx, s.sandboxImage())
 	if errors.Is(err, errdefs.ErrNotFound) {
-		return nil, fmt.Errorf("sandbox image %s is not in namespace %s: import it (ctr -n %s images import) or set cri.sandbox_image: %w",
-			s.sandboxImage(), s.cfg.Namespace, s.cfg.Namespace, errdefs.ErrFailedPrecondition)
+		if _, err := s.pull(ctx, s.sandboxImage(), nil); err != nil {
+			return nil, fmt.Errorf("failed to pull sandbox image %s (cri.sandbox_image): %w", s.sandboxImage(), err)
+		}
+		img, err = s.client.GetImage(ctx, s.sandboxImage())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to get sandbox image %s: %w", s.sandboxImage(), err)
