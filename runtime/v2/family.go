@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/containerd/errdefs"
 
@@ -92,7 +94,7 @@ func (f *Family) Create(ctx context.Context, o runtime.CreateOpts) (uint32, erro
 }
 
 // InstalledShims returns the io.containerd.<rt>.<ver> names of the shim v2 binaries on $PATH and
-// next to corrald.
+// next to corrald. A directory is read again only when its modification time changed.
 func InstalledShims() []string {
 	dirs := filepath.SplitList(os.Getenv("PATH"))
 	if self, err := os.Executable(); err == nil {
@@ -100,12 +102,42 @@ func InstalledShims() []string {
 	}
 	var out []string
 	for _, dir := range dirs {
-		matches, _ := filepath.Glob(filepath.Join(dir, "containerd-shim-*-*"))
-		for _, m := range matches {
-			if name, ok := NameOf(filepath.Base(m)); ok && runtime.IsExecutable(m) {
-				out = append(out, name)
-			}
-		}
+		out = append(out, shimDirs.names(dir)...)
 	}
 	return out
+}
+
+// shimDirs caches, per directory, the shim v2 names it held at a modification time.
+var shimDirs = &shimCache{dirs: map[string]shimDir{}}
+
+type shimCache struct {
+	mu   sync.Mutex
+	dirs map[string]shimDir
+}
+
+type shimDir struct {
+	mtime time.Time
+	names []string
+}
+
+// names returns the shim v2 names in dir, reading it only if it changed since the last call.
+func (c *shimCache) names(dir string) []string {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.dirs[dir]; ok && d.mtime.Equal(fi.ModTime()) {
+		return d.names
+	}
+	var names []string
+	matches, _ := filepath.Glob(filepath.Join(dir, "containerd-shim-*-*"))
+	for _, m := range matches {
+		if name, ok := NameOf(filepath.Base(m)); ok && runtime.IsExecutable(m) {
+			names = append(names, name)
+		}
+	}
+	c.dirs[dir] = shimDir{mtime: fi.ModTime(), names: names}
+	return names
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	introspectionapi "github.com/containerd/containerd/api/services/introspection/v1"
+	"github.com/containerd/containerd/v2/pkg/filters"
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -27,10 +28,11 @@ const (
 	TaskID = "task"
 )
 
-// plugins lists, sorted by type and id: the task manager and one entry per runtime family
-// (TypeRuntime), one per gRPC service (TypeGRPC), one per snapshotter (TypeSnapshotter) and one per
-// runtime name (api.PluginType).
-func (s *Service) plugins() []*introspectionapi.Plugin {
+// plugins lists, sorted by type and id, those that match filter: the task manager and one entry per
+// runtime family (TypeRuntime), one per gRPC service (TypeGRPC), one per snapshotter
+// (TypeSnapshotter) and one per runtime name (api.PluginType). A runtime name is looked up only if
+// the filter, which sees only type and id, matches it.
+func (s *Service) plugins(filter filters.Filter) []*introspectionapi.Plugin {
 	out := []*introspectionapi.Plugin{{Type: TypeRuntime, ID: TaskID, Exports: s.Paths}}
 	for _, f := range s.Families {
 		out = append(out, &introspectionapi.Plugin{Type: TypeRuntime, ID: strings.ReplaceAll(f.Name, " ", "-"),
@@ -42,16 +44,23 @@ func (s *Service) plugins() []*introspectionapi.Plugin {
 	for name, root := range s.Snapshotters {
 		out = append(out, &introspectionapi.Plugin{Type: TypeSnapshotter, ID: name, Exports: map[string]string{"root": root}})
 	}
-	for _, rt := range s.Resolver.List() {
-		out = append(out, &introspectionapi.Plugin{Type: api.PluginType, ID: rt.Name, InitErr: initErr(rt.Err),
-			Exports: map[string]string{
-				api.ExportFamily:    rt.Family,
-				api.ExportPath:      rt.Path,
-				api.ExportArgs:      strings.Join(rt.Args, " "),
-				api.ExportSource:    rt.Source,
-				api.ExportInstalled: strconv.FormatBool(rt.Installed),
-				api.ExportDefault:   strconv.FormatBool(rt.Default),
-			}})
+	out = slices.DeleteFunc(out, func(p *introspectionapi.Plugin) bool { return !filter.Match(adapt(p)) })
+	names, source := s.Resolver.Names()
+	for _, name := range names {
+		p := &introspectionapi.Plugin{Type: api.PluginType, ID: name}
+		if !filter.Match(adapt(p)) {
+			continue
+		}
+		rt := s.Resolver.Info(name, source[name])
+		p.InitErr, p.Exports = initErr(rt.Err), map[string]string{
+			api.ExportFamily:    rt.Family,
+			api.ExportPath:      rt.Path,
+			api.ExportArgs:      strings.Join(rt.Args, " "),
+			api.ExportSource:    rt.Source,
+			api.ExportInstalled: strconv.FormatBool(rt.Installed),
+			api.ExportDefault:   strconv.FormatBool(rt.Default),
+		}
+		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b *introspectionapi.Plugin) int {
 		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.ID, b.ID))

@@ -46,13 +46,7 @@ func (s *Service) Plugins(ctx context.Context, r *introspectionapi.PluginsReques
 	if err != nil {
 		return nil, services.ToGRPC(err)
 	}
-	resp := &introspectionapi.PluginsResponse{}
-	for _, p := range s.plugins() {
-		if filter.Match(adapt(p)) {
-			resp.Plugins = append(resp.Plugins, p)
-		}
-	}
-	return resp, nil
+	return &introspectionapi.PluginsResponse{Plugins: s.plugins(filter)}, nil
 }
 
 // adapt exposes a plugin's filter fields as containerd does: type and id.
@@ -72,10 +66,12 @@ func adapt(p *introspectionapi.Plugin) filters.Adaptor {
 // PluginInfo implements the introspection API. Only the task runtime takes options: a containerd
 // RuntimeRequest, answered with the RuntimeInfo of the runtime it names (client.RuntimeInfo).
 func (s *Service) PluginInfo(ctx context.Context, r *introspectionapi.PluginInfoRequest) (*introspectionapi.PluginInfoResponse, error) {
-	for _, p := range s.plugins() {
-		if p.Type != r.Type || p.ID != r.ID {
-			continue
-		}
+	this := filters.FilterFunc(func(a filters.Adaptor) bool {
+		typ, _ := a.Field([]string{"type"})
+		id, _ := a.Field([]string{"id"})
+		return typ == r.Type && id == r.ID
+	})
+	for _, p := range s.plugins(this) {
 		resp := &introspectionapi.PluginInfoResponse{Plugin: p}
 		if r.Options == nil {
 			return resp, nil

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"sort"
-	"strings"
 
 	v2 "github.com/corral-dev/corral/runtime/v2"
 )
@@ -22,31 +21,36 @@ type Info struct {
 	Err error
 }
 
-// List describes the built-in and configured runtime names, sorted.
-func (r *Resolver) List() []Info {
-	names := map[string]string{}
+// Names returns every runtime name corrald knows, sorted, with its Source: the built-in names, the
+// shim v2 binaries installed on $PATH or next to corrald, and the names under [runtimes].
+func (r *Resolver) Names() (names []string, source map[string]string) {
+	source = map[string]string{}
 	for _, b := range builtins {
-		names[b] = "built-in"
+		source[b] = "built-in"
 	}
 	for _, n := range v2.InstalledShims() {
-		names[n] = "installed shim"
+		source[n] = "installed shim"
 	}
 	for n := range r.cfg.Runtimes {
-		if names[n] != "" && names[n] != "installed shim" {
-			names[n] += ", config"
+		if source[n] != "" && source[n] != "installed shim" {
+			source[n] += ", config"
 		} else {
-			names[n] = "config"
+			source[n] = "config"
 		}
 	}
-	def, _ := r.Resolve("")
-	out := make([]Info, 0, len(names))
-	for n, src := range names {
-		f, bin, err := r.Lookup(n)
-		out = append(out, Info{
-			Name: n, Family: f.Name, Path: bin.Path, Args: bin.Args, Source: src,
-			Installed: err == nil, Default: n == def, Err: err,
-		})
+	for n := range source {
+		names = append(names, n)
 	}
-	sort.Slice(out, func(i, j int) bool { return strings.Compare(out[i].Name, out[j].Name) < 0 })
-	return out
+	sort.Strings(names)
+	return names, source
+}
+
+// Info describes runtime name, known from source: what Lookup finds for it.
+func (r *Resolver) Info(name, source string) Info {
+	def, _ := r.Resolve("")
+	f, bin, err := r.Lookup(name)
+	return Info{
+		Name: name, Family: f.Name, Path: bin.Path, Args: bin.Args, Source: source,
+		Installed: err == nil, Default: name == def, Err: err,
+	}
 }

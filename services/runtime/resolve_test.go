@@ -166,7 +166,7 @@ func TestList(t *testing.T) {
 		Installed, Default   bool
 	}
 	var got []row
-	for _, i := range r.List() {
+	for _, i := range list(r) {
 		got = append(got, row{i.Name, i.Family, i.Source, i.Installed, i.Default})
 		if i.Installed != (i.Err == nil) {
 			t.Errorf("%s: Installed %v with Err %v", i.Name, i.Installed, i.Err)
@@ -185,9 +185,19 @@ func TestList(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("List() =\n%+v\nwant\n%+v", got, want)
 	}
-	for _, i := range resolver("", nil).List() {
+	for _, i := range list(resolver("", nil)) {
 		if i.Default != (i.Name == "lcr") {
 			t.Errorf("without default_runtime, %s has Default %v", i.Name, i.Default)
 		}
 	}
+}
+
+// list describes every runtime name r knows.
+func list(r *svc.Resolver) []svc.Info {
+	names, source := r.Names()
+	var out []svc.Info
+	for _, n := range names {
+		out = append(out, r.Info(n, source[n]))
+	}
+	return out
 }
