@@ -1,6 +1,7 @@
 package run
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,13 +49,13 @@ func prepareSnapshot(ctx context.Context, c *containerd.Client, ref, snapshotter
 		}
 	}
 	s := &snapshot{client: c, image: img, record: containers.Container{ID: id}}
-	if err := containerd.WithImageStopSignal(img, "SIGTERM")(ctx, c, &s.record); err != nil {
-		return nil, fmt.Errorf("failed to read the stop signal of image %s: %w", ref, err)
-	}
-	diffIDs, err := img.RootFS(ctx)
+	config, err := img.Spec(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("failed to read the layers of image %s: %w", ref, err)
+		return nil, fmt.Errorf("failed to read the config of image %s: %w", ref, err)
 	}
+	stop := cmp.Or(config.Config.StopSignal, "SIGTERM") // as containerd.WithImageStopSignal records it
+	s.record.Labels = map[string]string{containerd.StopSignalLabel: stop}
+	diffIDs := config.RootFS.DiffIDs
 	ctx, s.endLease, err = c.WithLease(ctx, leases.WithRandomID(), leases.WithExpiration(snapshotLease))
 	if err != nil {
 		return nil, fmt.Errorf("failed to take a lease for the snapshot of container %s: %w", id, err)
