@@ -39,6 +39,9 @@ const (
 	LabelLog        = "io.corral.log"
 	LabelLogMaxSize = "io.corral.log.max-size"
 	LabelLogMaxFile = "io.corral.log.max-file"
+	// LabelLogFile, an absolute path, asks for the log there instead of under corrald's log dir, as
+	// the CRI's LogPath does; corrald does not remove it with the container.
+	LabelLogFile = "io.corral.log.file"
 	// LabelLogPath is the container label naming the log file its keeper writes.
 	LabelLogPath = "io.corral.log.path"
 	// LabelLogFormat is the container label naming that file's format: "json-file" or "cri".

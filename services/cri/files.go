@@ -1,11 +1,13 @@
 package cri
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sys/unix"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -65,4 +67,28 @@ func resolvConf(dns *runtimeapi.DNSConfig) ([]byte, error) {
 		fmt.Fprintf(&b, "options %s\n", strings.Join(dns.GetOptions(), " "))
 	}
 	return []byte(b.String()), nil
+}
+
+// shmSize is the size of a pod's /dev/shm, as containerd's CRI makes it.
+const shmSize = "65536k"
+
+// mountShm mounts the pod's /dev/shm, a tmpfs its containers share, at dir/shm.
+func mountShm(dir string) error {
+	shm := filepath.Join(dir, "shm")
+	if err := os.MkdirAll(shm, 0o700); err != nil {
+		return fmt.Errorf("failed to create the pod's /dev/shm %s: %w", shm, err)
+	}
+	if err := unix.Mount("shm", shm, "tmpfs", unix.MS_NOEXEC|unix.MS_NOSUID|unix.MS_NODEV, "mode=1777,size="+shmSize); err != nil {
+		return fmt.Errorf("failed to mount the pod's /dev/shm at %s: %w", shm, err)
+	}
+	return nil
+}
+
+// removeDir unmounts the pod's /dev/shm, if mounted, and removes the sandbox directory dir.
+func removeDir(dir string) error {
+	shm := filepath.Join(dir, "shm")
+	if err := unix.Unmount(shm, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("failed to unmount the pod's /dev/shm %s: %w", shm, err)
+	}
+	return os.RemoveAll(dir)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	containerd "github.com/containerd/containerd/v2/client"
@@ -31,7 +30,7 @@ func (s *Service) RunPodSandbox(ctx context.Context, r *runtimeapi.RunPodSandbox
 		return nil, err
 	}
 	id, name := newID(), podName(md)
-	if err := s.reserve(ctx, name, id); err != nil {
+	if err := s.reserve(ctx, "pod sandbox", name, id); err != nil {
 		return nil, err
 	}
 	defer s.release(name)
@@ -44,11 +43,16 @@ func (s *Service) RunPodSandbox(ctx context.Context, r *runtimeapi.RunPodSandbox
 	dir := s.sandboxDir(id)
 	defer func() {
 		if retErr != nil {
-			os.RemoveAll(dir)
+			_ = removeDir(dir)
 		}
 	}()
 	if err := writeFiles(dir, cfg, hostNetwork(cfg)); err != nil {
 		return nil, err
+	}
+	if !hostIPC(cfg) {
+		if err := mountShm(dir); err != nil {
+			return nil, err
+		}
 	}
 	labels := map[string]string{labelKind: kindSandbox, labelName: name, labelHandler: r.GetRuntimeHandler()}
 	if !hostNetwork(cfg) {
@@ -65,7 +69,7 @@ func (s *Service) RunPodSandbox(ctx context.Context, r *runtimeapi.RunPodSandbox
 		}()
 		labels[labelNetNS], labels[labelIPs] = netns, strings.Join(ips, ",")
 	}
-	specOpts, err := s.sandboxSpec(id, cfg, img, labels[labelNetNS])
+	specOpts, err := s.sandboxSpec(id, cfg, img, labels[labelNetNS], dir)
 	if err != nil {
 		return nil, err
 	}
@@ -105,28 +109,33 @@ func (s *Service) pauseImage(ctx context.Context) (containerd.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to get sandbox image %s: %w", s.sandboxImage(), err)
 	}
-	if ok, err := img.IsUnpacked(ctx, s.snap); err != nil || !ok {
-		if err := img.Unpack(ctx, s.snap); err != nil {
-			return nil, fmt.Errorf("failed to unpack sandbox image %s: %w", s.sandboxImage(), err)
-		}
-	}
-	return img, nil
+	return img, s.unpack(ctx, img)
 }
 
-// reserve claims a pod's name for id: AlreadyExists while another sandbox has it or is being run
-// with it.
-func (s *Service) reserve(ctx context.Context, name, id string) error {
+// unpack unpacks img into the CRI's snapshotter unless it is already.
+func (s *Service) unpack(ctx context.Context, img containerd.Image) error {
+	if ok, err := img.IsUnpacked(ctx, s.snap); err != nil || !ok {
+		if err := img.Unpack(ctx, s.snap); err != nil {
+			return fmt.Errorf("failed to unpack image %s: %w", img.Name(), err)
+		}
+	}
+	return nil
+}
+
+// reserve claims the name of a pod or container (what) for id: AlreadyExists while another has it
+// or is being made with it.
+func (s *Service) reserve(ctx context.Context, what, name, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if other, ok := s.running[name]; ok {
-		return fmt.Errorf("pod sandbox name %q is reserved for %s: %w", name, other, errdefs.ErrAlreadyExists)
+		return fmt.Errorf("%s name %q is reserved for %s: %w", what, name, other, errdefs.ErrAlreadyExists)
 	}
 	recs, err := s.client.ContainerService().List(ctx, "labels."+quote(labelName)+"=="+quote(name))
 	if err != nil {
-		return fmt.Errorf("failed to check pod sandbox name %q: %w", name, err)
+		return fmt.Errorf("failed to check %s name %q: %w", what, name, err)
 	}
 	if len(recs) > 0 {
-		return fmt.Errorf("pod sandbox name %q is reserved for %s: %w", name, recs[0].ID, errdefs.ErrAlreadyExists)
+		return fmt.Errorf("%s name %q is reserved for %s: %w", what, name, recs[0].ID, errdefs.ErrAlreadyExists)
 	}
 	s.running[name] = id
 	return nil

@@ -35,10 +35,16 @@ func hostNetwork(cfg *runtimeapi.PodSandboxConfig) bool {
 	return cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetNetwork() == runtimeapi.NamespaceMode_NODE
 }
 
+// hostIPC says whether the pod uses the node's IPC namespace (and /dev/shm).
+func hostIPC(cfg *runtimeapi.PodSandboxConfig) bool {
+	return cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetIpc() == runtimeapi.NamespaceMode_NODE
+}
+
 // sandboxSpec is the pause container's spec: the image's command, the pod's namespaces (pause owns
 // network, IPC and UTS; the network one is netnsPath unless the pod uses the host's), hostname,
-// sysctls (but the net.* ones network.create set), cgroup parent and oom_score_adj.
-func (s *Service) sandboxSpec(id string, cfg *runtimeapi.PodSandboxConfig, img containerd.Image, netnsPath string) ([]oci.SpecOpts, error) {
+// sysctls (but the net.* ones network.create set), cgroup parent, oom_score_adj, and the /dev/shm
+// under dir its containers share.
+func (s *Service) sandboxSpec(id string, cfg *runtimeapi.PodSandboxConfig, img containerd.Image, netnsPath, dir string) ([]oci.SpecOpts, error) {
 	nsOpts := cfg.GetLinux().GetSecurityContext().GetNamespaceOptions()
 	md := cfg.GetMetadata()
 	opts := []oci.SpecOpts{
@@ -59,8 +65,11 @@ func (s *Service) sandboxSpec(id string, cfg *runtimeapi.PodSandboxConfig, img c
 	if nsOpts.GetPid() == runtimeapi.NamespaceMode_NODE {
 		opts = append(opts, oci.WithHostNamespace(specs.PIDNamespace))
 	}
-	if nsOpts.GetIpc() == runtimeapi.NamespaceMode_NODE {
+	if hostIPC(cfg) {
 		opts = append(opts, oci.WithHostNamespace(specs.IPCNamespace))
+	} else {
+		opts = append(opts, oci.WithMounts([]specs.Mount{{Destination: "/dev/shm", Type: "bind", Source: filepath.Join(dir, "shm"),
+			Options: []string{"rbind", "rprivate", "rw"}}}))
 	}
 	if parent := cfg.GetLinux().GetCgroupParent(); parent != "" {
 		opts = append(opts, oci.WithCgroup(filepath.Join(parent, id)))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"syscall"
 
 	containerd "github.com/containerd/containerd/v2/client"
@@ -13,7 +12,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
-// StopPodSandbox implements the CRI: it kills the pause process, deletes its task, and detaches the
+// StopPodSandbox implements the CRI: it kills the pod's containers and the pause process, deletes its task, and detaches the
 // pod from the network and removes its namespace. An unknown or stopped sandbox is no error.
 func (s *Service) StopPodSandbox(ctx context.Context, r *runtimeapi.StopPodSandboxRequest) (_ *runtimeapi.StopPodSandboxResponse, retErr error) {
 	defer toGRPC(&retErr)
@@ -34,6 +33,15 @@ func (s *Service) StopPodSandbox(ctx context.Context, r *runtimeapi.StopPodSandb
 // stopSandbox stops sb; again on a stopped one, it does nothing.
 func (s *Service) stopSandbox(ctx context.Context, sb *sandbox) error {
 	log.G(ctx).WithField("id", sb.id).Info("cri: stop pod sandbox")
+	ctrs, err := s.podContainers(ctx, sb.id)
+	if err != nil {
+		return err
+	}
+	for _, c := range ctrs {
+		if err := s.stopContainer(ctx, c, syscall.SIGKILL, 0); err != nil {
+			return err
+		}
+	}
 	if err := s.stopTask(ctx, sb.id); err != nil {
 		return err
 	}
@@ -82,7 +90,8 @@ func (s *Service) stopTask(ctx context.Context, id string) error {
 	return nil
 }
 
-// RemovePodSandbox implements the CRI: it stops the sandbox if it runs, then removes its container,
+// RemovePodSandbox implements the CRI: it stops the sandbox if it runs, removes its containers, then
+// its pause container,
 // snapshot and files. An unknown sandbox is no error.
 func (s *Service) RemovePodSandbox(ctx context.Context, r *runtimeapi.RemovePodSandboxRequest) (_ *runtimeapi.RemovePodSandboxResponse, retErr error) {
 	defer toGRPC(&retErr)
@@ -97,6 +106,15 @@ func (s *Service) RemovePodSandbox(ctx context.Context, r *runtimeapi.RemovePodS
 	if err := s.stopSandbox(ctx, sb); err != nil {
 		return nil, err
 	}
+	ctrs, err := s.podContainers(ctx, sb.id)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range ctrs {
+		if err := s.removeContainer(ctx, c); err != nil {
+			return nil, err
+		}
+	}
 	c, err := s.client.LoadContainer(ctx, sb.id)
 	if err == nil {
 		err = c.Delete(ctx, containerd.WithSnapshotCleanup)
@@ -104,7 +122,7 @@ func (s *Service) RemovePodSandbox(ctx context.Context, r *runtimeapi.RemovePodS
 	if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 		return nil, fmt.Errorf("failed to remove pause container of pod sandbox %s: %w", sb.id, err)
 	}
-	if err := os.RemoveAll(s.sandboxDir(sb.id)); err != nil {
+	if err := removeDir(s.sandboxDir(sb.id)); err != nil {
 		return nil, fmt.Errorf("failed to remove directory of pod sandbox %s: %w", sb.id, err)
 	}
 	return &runtimeapi.RemovePodSandboxResponse{}, nil

@@ -26,6 +26,12 @@ func (s *Service) logFile(ns string, c *containersapi.Container) (*keeper.LogFil
 		return nil, nil
 	}
 	l := keeper.LogFile{Path: filepath.Join(s.dirs.Logs, ns, c.ID, c.ID+".log"), Log: s.log}
+	if p := c.Labels[api.LabelLogFile]; p != "" {
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("label %s: %q is not an absolute path: %w", api.LabelLogFile, p, errdefs.ErrInvalidArgument)
+		}
+		l.Path = filepath.Clean(p)
+	}
 	l.Format = format
 	var err error
 	if v := c.Labels[api.LabelLogMaxSize]; v != "" {

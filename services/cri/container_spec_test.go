@@ -1,0 +1,82 @@
+package cri
+
+import (
+	"slices"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+func TestProcessArgs(t *testing.T) {
+	img := ocispec.ImageConfig{Entrypoint: []string{"/entry"}, Cmd: []string{"cmd"}}
+	for _, tc := range []struct {
+		name      string
+		cmd, args []string
+		img       ocispec.ImageConfig
+		want      []string
+	}{
+		{"image only", nil, nil, img, []string{"/entry", "cmd"}},
+		{"args replace the cmd", nil, []string{"a"}, img, []string{"/entry", "a"}},
+		{"command replaces both", []string{"sh"}, nil, img, []string{"sh"}},
+		{"command and args", []string{"sh"}, []string{"-c", "x"}, img, []string{"sh", "-c", "x"}},
+		{"no entrypoint", nil, nil, ocispec.ImageConfig{Cmd: []string{"sh"}}, []string{"sh"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := processArgs(&runtimeapi.ContainerConfig{Command: tc.cmd, Args: tc.args}, tc.img)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCapNames(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want []string
+		all  bool
+		err  bool
+	}{
+		{[]string{"net_admin", "CAP_SYS_ADMIN"}, []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}, false, false},
+		{[]string{"ALL", "chown"}, []string{"CAP_CHOWN"}, true, false},
+		{[]string{"NOPE"}, nil, false, true},
+	} {
+		got, all, err := capNames(tc.in)
+		if (err != nil) != tc.err || all != tc.all || !slices.Equal(got, tc.want) {
+			t.Errorf("capNames(%q) = %q, %v, %v", tc.in, got, all, err)
+		}
+	}
+}
+
+func TestProfile(t *testing.T) {
+	for _, tc := range []struct {
+		p    *runtimeapi.SecurityProfile
+		path string
+		typ  runtimeapi.SecurityProfile_ProfileType
+		ref  string
+	}{
+		{nil, "", runtimeapi.SecurityProfile_Unconfined, ""},
+		{nil, "runtime/default", runtimeapi.SecurityProfile_RuntimeDefault, ""},
+		{nil, "localhost/p.json", runtimeapi.SecurityProfile_Localhost, "p.json"},
+		{&runtimeapi.SecurityProfile{ProfileType: runtimeapi.SecurityProfile_Localhost, LocalhostRef: "/x"}, "unconfined", runtimeapi.SecurityProfile_Localhost, "/x"},
+	} {
+		if typ, ref := profile(tc.p, tc.path); typ != tc.typ || ref != tc.ref {
+			t.Errorf("profile(%v, %q) = %s %q", tc.p, tc.path, typ, ref)
+		}
+	}
+}
+
+func TestSeccompWithoutHost(t *testing.T) {
+	def := &runtimeapi.LinuxContainerSecurityContext{Seccomp: &runtimeapi.SecurityProfile{ProfileType: runtimeapi.SecurityProfile_RuntimeDefault}}
+	if opts, err := seccompOpt(def, false); err != nil || len(opts) != 0 {
+		t.Errorf("runtime/default without seccomp: %d opts, %v", len(opts), err)
+	}
+	local := &runtimeapi.LinuxContainerSecurityContext{SeccompProfilePath: "localhost/p.json"}
+	if _, err := seccompOpt(local, false); err == nil {
+		t.Errorf("a localhost profile without seccomp is no error")
+	}
+	if _, err := apparmorOpt(&runtimeapi.LinuxContainerSecurityContext{ApparmorProfile: "localhost/p"}, false); err == nil {
+		t.Errorf("a localhost AppArmor profile without AppArmor is no error")
+	}
+}
