@@ -279,6 +279,28 @@ func TestCRIContainerExecStatsUpdate(t *testing.T) {
 				t.Errorf("crictl logs -f: %q", lines)
 			}
 
+			// Rotation as kubelet does it: move the log away, then ReopenContainerLog.
+			rotated := st.Status.LogPath + ".1"
+			if err := os.Rename(st.Status.LogPath, rotated); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := runtimeapi.NewRuntimeServiceClient(d.grpcConn()).ReopenContainerLog(context.Background(),
+				&runtimeapi.ReopenContainerLogRequest{ContainerId: id}); err != nil {
+				t.Fatalf("ReopenContainerLog: %v", err)
+			}
+			size := len(readFile(t, rotated))
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				if b, _ := os.ReadFile(st.Status.LogPath); strings.Contains(string(b), " stdout F tick ") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no new lines in the reopened log %s", st.Status.LogPath)
+				}
+			}
+			if got := len(readFile(t, rotated)); got != size {
+				t.Errorf("the rotated log grew after the reopen: %d to %d bytes", size, got)
+			}
+
 			d.crictl("stop", "--timeout", "0", id).must(t)
 			d.crictl("rm", id).must(t)
 			want := []runtimeapi.ContainerEventType{runtimeapi.ContainerEventType_CONTAINER_CREATED_EVENT, runtimeapi.ContainerEventType_CONTAINER_STARTED_EVENT,

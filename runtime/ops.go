@@ -135,8 +135,9 @@ type Ops interface {
 	Pause(ctx context.Context, t Task) error
 	// Resume thaws a paused container.
 	Resume(ctx context.Context, t Task) error
-	// Update changes the container's resource limits.
-	Update(ctx context.Context, t Task, r *specs.LinuxResources) error
+	// Update changes the container's resource limits, unless r is nil, and hands the runtime the
+	// annotations (keeper.AnnotationReopenLog asks a keeper to reopen its log).
+	Update(ctx context.Context, t Task, r *specs.LinuxResources, annotations map[string]string) error
 	// Stats returns the container's resource usage as a protobuf Any, as containerd's Metrics carry it.
 	Stats(ctx context.Context, t Task) (*anypb.Any, error)
 	// Exec creates an additional process in the running container; Start starts it.

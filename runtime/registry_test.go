@@ -75,7 +75,7 @@ func TestUnsupported(t *testing.T) {
 		"pids":        func() error { _, err := u.Pids(ctx, tk); return err },
 		"pause":       func() error { return u.Pause(ctx, tk) },
 		"resume":      func() error { return u.Resume(ctx, tk) },
-		"update":      func() error { return u.Update(ctx, tk, nil) },
+		"update":      func() error { return u.Update(ctx, tk, nil, nil) },
 		"stats":       func() error { _, err := u.Stats(ctx, tk); return err },
 		"exec":        func() error { return u.Exec(ctx, runtime.ExecOpts{}) },
 		"delete-exec": func() error { return u.DeleteExec(ctx, tk, "x") },

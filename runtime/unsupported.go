@@ -53,7 +53,7 @@ func (u Unsupported) Pause(context.Context, Task) error { return u.err("pause") 
 func (u Unsupported) Resume(context.Context, Task) error { return u.err("resume") }
 
 // Update is not supported.
-func (u Unsupported) Update(context.Context, Task, *specs.LinuxResources) error {
+func (u Unsupported) Update(context.Context, Task, *specs.LinuxResources, map[string]string) error {
 	return u.err("update")
 }
 

@@ -242,3 +242,14 @@ func (s *stdio) drain(d time.Duration) {
 		}
 	}
 }
+
+// reopenLog reopens the container's log file at its path, as after it was moved away.
+func (k *container) reopenLog() error {
+	if k.init.io == nil || k.init.io.log == nil {
+		return fmt.Errorf("container %s keeps no log: %w", k.c.ID, errdefs.ErrFailedPrecondition)
+	}
+	if err := k.init.io.log.Reopen(); err != nil {
+		return fmt.Errorf("failed to reopen the log of container %s: %w", k.c.ID, err)
+	}
+	return nil
+}

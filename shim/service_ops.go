@@ -13,6 +13,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/corral-dev/corral/api/keeper"
 )
 
 // State reports the init's or an exec's state.
@@ -120,6 +122,9 @@ func (s *Service) Update(ctx context.Context, r *task.UpdateTaskRequest) (*empty
 	k, err := s.get()
 	if err != nil {
 		return nil, err
+	}
+	if r.Annotations[keeper.AnnotationReopenLog] != "" {
+		return &emptypb.Empty{}, k.reopenLog()
 	}
 	var res specs.LinuxResources
 	if err := json.Unmarshal(r.Resources.GetValue(), &res); err != nil {

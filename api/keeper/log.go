@@ -9,6 +9,11 @@ import (
 )
 
 // Log formats a container's log file can be written in.
+// AnnotationReopenLog, as an annotation of the task API's Update, asks a keeper to reopen its log file
+// at its path, as after the file was moved away (the CRI's ReopenContainerLog); the request's resources
+// are then ignored.
+const AnnotationReopenLog = "io.corral.log.reopen"
+
 const (
 	// LogFormatJSONFile is Docker's json-file format: one JSON object per line.
 	LogFormatJSONFile = "json-file"

@@ -271,14 +271,18 @@ func (r *Runtime) Resume(ctx context.Context, t runtime.Task) error {
 	})
 }
 
-// Update changes the container's resources.
-func (r *Runtime) Update(ctx context.Context, t runtime.Task, res *specs.LinuxResources) error {
-	b, err := json.Marshal(res)
-	if err != nil {
-		return err
+// Update changes the container's resources, unless res is nil, and passes the annotations.
+func (r *Runtime) Update(ctx context.Context, t runtime.Task, res *specs.LinuxResources, annotations map[string]string) error {
+	req := &task.UpdateTaskRequest{ID: t.ID, Annotations: annotations}
+	if res != nil {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		req.Resources = &anypb.Any{TypeUrl: resourcesTypeURL, Value: b}
 	}
 	return r.call(ctx, t, func(ctx context.Context, c *taskClient) error {
-		return c.call(ctx, "Update", &task.UpdateTaskRequest{ID: t.ID, Resources: &anypb.Any{TypeUrl: resourcesTypeURL, Value: b}}, nil)
+		return c.call(ctx, "Update", req, nil)
 	})
 }
 

@@ -14,7 +14,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/corral-dev/corral/api"
+	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/runtime"
+	v2 "github.com/corral-dev/corral/runtime/v2"
 	"github.com/corral-dev/corral/services"
 )
 
@@ -224,6 +226,15 @@ func (s *Service) Update(ctx context.Context, r *tasksapi.UpdateTaskRequest) (*e
 	if err != nil {
 		return nil, err
 	}
+	if r.Annotations[keeper.AnnotationReopenLog] != "" {
+		if v2.IsV2Name(t.rec.Runtime) { // containerd's shims know no such annotation
+			return nil, services.ToGRPC(fmt.Errorf("runtime %s cannot reopen the log of task %s: %w", t.rec.Runtime, r.ContainerID, errdefs.ErrNotImplemented))
+		}
+		if err := t.ops.Update(ctx, t.rt, nil, map[string]string{keeper.AnnotationReopenLog: "true"}); err != nil {
+			return nil, services.ToGRPC(fmt.Errorf("failed to reopen the log of task %s: %w", r.ContainerID, err))
+		}
+		return &emptypb.Empty{}, nil
+	}
 	if rt := t.rt.Runtime; rt.Name == "runsc" || filepath.Base(rt.Path) == "runsc" {
 		return nil, services.ToGRPC(fmt.Errorf("runtime %s cannot update resources: %w", rt.Name, errdefs.ErrNotImplemented))
 	}
@@ -231,7 +242,7 @@ func (s *Service) Update(ctx context.Context, r *tasksapi.UpdateTaskRequest) (*e
 	if err := json.Unmarshal(r.Resources.GetValue(), &res); err != nil {
 		return nil, services.ToGRPC(fmt.Errorf("resources are not OCI LinuxResources: %v: %w", err, errdefs.ErrInvalidArgument))
 	}
-	if err := t.ops.Update(ctx, t.rt, &res); err != nil {
+	if err := t.ops.Update(ctx, t.rt, &res, nil); err != nil {
 		return nil, services.ToGRPC(fmt.Errorf("failed to update task %s: %w", r.ContainerID, err))
 	}
 	return &emptypb.Empty{}, nil
