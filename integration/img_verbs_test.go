@@ -170,9 +170,11 @@ func TestImagesVerbsRm(t *testing.T) {
 		t.Fatalf("the container lost its snapshot with the image: %q", out)
 	}
 	d.ctr("containers", "rm", "iv-rm").must(t)
-	// The collection after a container's delete is asynchronous.
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if countFiles(t, filepath.Join(d.Root(), "images", "content", "blobs", "sha256")) == 0 {
+	// The collection after a container's delete is asynchronous: it frees the blobs and then, in a
+	// cleanup of its own, the snapshot's files.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if countFiles(t, filepath.Join(d.Root(), "images", "content", "blobs", "sha256"))+
+			countFiles(t, filepath.Join(d.Root(), "images", "snapshots", "overlayfs", "snapshots")) == 0 {
 			break
 		}
 	}
