@@ -100,6 +100,9 @@ type Timeouts struct {
 	// AutoRemove is how long corrald leaves a container run with --rm after its task exited and no
 	// client waits for it, before it removes it. Default 2s.
 	AutoRemove Duration `toml:"auto_remove"`
+	// StreamIdle is how long a CRI exec, attach or port-forward stream may stay idle before the
+	// streaming server closes it. Default 4h, as kubelet's.
+	StreamIdle Duration `toml:"stream_idle"`
 }
 
 // Restart is the back-off between the restarts of a task by its container's restart policy.
@@ -129,6 +132,7 @@ func Default() *Config {
 			ShimConnect:   Duration{5 * time.Second},
 			ShimCleanup:   Duration{5 * time.Second},
 			AutoRemove:    Duration{2 * time.Second},
+			StreamIdle:    Duration{4 * time.Hour},
 		},
 		Restart: Restart{
 			Backoff:    Duration{100 * time.Millisecond},

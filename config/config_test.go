@@ -58,6 +58,12 @@ func TestDecode(t *testing.T) {
 		{name: "cri handler without runtime", in: "[cri.runtimes.kata]\n", wantErr: "cri.runtimes.kata.runtime must name a runtime"},
 		{name: "cri empty handler", in: "[cri.runtimes.\"\"]\nruntime = \"runc\"\n", wantErr: "empty handler always uses default_runtime"},
 		{name: "cri relative cni dir", in: "[cri.cni]\nbin_dir = \"cni\"\n", wantErr: "cri.cni.bin_dir must be an absolute path"},
+		{name: "cri stream server", in: "[cri]\nstream_server_address = \"::1\"\nstream_server_port = \"10010\"\n[timeouts]\nstream_idle = \"1m\"\n",
+			check: func(c *Config) bool {
+				return c.CRI.StreamServerAddress == "::1" && c.CRI.StreamServerPort == "10010" && c.Timeouts.StreamIdle.Duration == time.Minute
+			}},
+		{name: "cri stream server name", in: "[cri]\nstream_server_address = \"localhost\"\n", wantErr: "cri.stream_server_address must be an IP address"},
+		{name: "cri stream server port", in: "[cri]\nstream_server_port = \"65536\"\n", wantErr: "cri.stream_server_port must be a port number"},
 		{name: "cri empty namespace", in: "[cri]\nnamespace = \"\"\n", wantErr: "cri.namespace must not be empty"},
 		{name: "cri unknown key", in: "[cri.runtimes.x]\nruntime_type = \"y\"\n", wantErr: "unknown key cri.runtimes.x.runtime_type"},
 		{name: "log level", in: "log_level = \"loud\"\n", wantErr: "log_level \"loud\""},

@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -17,6 +19,11 @@ type CRI struct {
 	// SandboxImage is the image of every pod's pause container. Default registry.k8s.io/pause:3.9, the
 	// one cri-harness builds.
 	SandboxImage string `toml:"sandbox_image"`
+	// StreamServerAddress is the IP address the streaming server (exec, attach, port-forward)
+	// listens on. Default 127.0.0.1.
+	StreamServerAddress string `toml:"stream_server_address"`
+	// StreamServerPort is its port; "0" (the default) takes a free port.
+	StreamServerPort string `toml:"stream_server_port"`
 	// Runtimes maps a RuntimeClass handler to a runtime name; the empty handler uses default_runtime.
 	Runtimes map[string]CRIRuntime `toml:"runtimes"`
 	// CNI says where the CNI network configuration and plugins are.
@@ -51,11 +58,13 @@ type CRIRegistry struct {
 // defaultCRI is the [cri] table's defaults.
 func defaultCRI() CRI {
 	return CRI{
-		Namespace:    "k8s.io",
-		SandboxImage: "registry.k8s.io/pause:3.9",
-		Runtimes:     map[string]CRIRuntime{},
-		CNI:          CNI{ConfDir: "/etc/cni/net.d", BinDir: "/usr/lib/cni"},
-		Registry:     CRIRegistry{ConfigPath: "/etc/corral/certs.d"},
+		Namespace:           "k8s.io",
+		SandboxImage:        "registry.k8s.io/pause:3.9",
+		StreamServerAddress: "127.0.0.1",
+		StreamServerPort:    "0",
+		Runtimes:            map[string]CRIRuntime{},
+		CNI:                 CNI{ConfDir: "/etc/cni/net.d", BinDir: "/usr/lib/cni"},
+		Registry:            CRIRegistry{ConfigPath: "/etc/corral/certs.d"},
 	}
 }
 
@@ -67,6 +76,12 @@ func (c *CRI) Validate() error {
 	}
 	if c.SandboxImage == "" {
 		return fmt.Errorf("cri.sandbox_image must not be empty: %w", errdefs.ErrInvalidArgument)
+	}
+	if net.ParseIP(c.StreamServerAddress) == nil {
+		return fmt.Errorf("cri.stream_server_address must be an IP address, got %q: %w", c.StreamServerAddress, errdefs.ErrInvalidArgument)
+	}
+	if _, err := strconv.ParseUint(c.StreamServerPort, 10, 16); err != nil {
+		return fmt.Errorf("cri.stream_server_port must be a port number from 0 to 65535, got %q: %w", c.StreamServerPort, errdefs.ErrInvalidArgument)
 	}
 	for k, v := range map[string]string{"cri.cni.conf_dir": c.CNI.ConfDir, "cri.cni.bin_dir": c.CNI.BinDir, "cri.registry.config_path": c.Registry.ConfigPath} {
 		if !strings.HasPrefix(v, "/") {

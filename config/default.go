@@ -42,6 +42,8 @@ shim_cleanup = "5s"
 # waits for it, before corrald removes it. At start, the time a client riding out the restart has to
 # wait again.
 auto_remove = "2s"
+# How long a CRI exec, attach or port-forward stream may stay idle before it is closed.
+stream_idle = "4h0m0s"
 
 [restart]
 # Containers with a restart policy (label io.corral.restart: always, unless-stopped, on-failure[:N]).
@@ -74,6 +76,11 @@ format = "json-file"
 namespace = "k8s.io"
 # The image of every pod's pause container (cri-harness builds registry.k8s.io/pause:3.9).
 sandbox_image = "registry.k8s.io/pause:3.9"
+# The streaming server's address: the URLs that Exec, Attach and PortForward return point there.
+# An IP address; port "0" takes a free port. Anyone who can reach it and holds a fresh URL gets a
+# shell in that container, so keep it on loopback unless kubelet runs elsewhere.
+stream_server_address = "127.0.0.1"
+stream_server_port = "0"
 
 # RuntimeClass handlers: [cri.runtimes.HANDLER] runtime = NAME maps a handler to any runtime name
 # corrald accepts (lcr, runc, runsc, io.containerd.runc.v2, a name under [runtimes]); corrald refuses to

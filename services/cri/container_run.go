@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -50,9 +52,9 @@ func (s *Service) StartContainer(ctx context.Context, r *runtimeapi.StartContain
 	return &runtimeapi.StartContainerResponse{}, nil
 }
 
-// taskIO is the container's stdio: none, as its keeper writes the log.
-func (s *Service) taskIO(context.Context, containerd.Container, *ctr) (cio.Creator, error) {
-	return cio.NullIO, nil
+// taskIO is the container's stdio: FIFOs its keeper holds for Attach, besides writing the log.
+func (s *Service) taskIO(_ context.Context, _ containerd.Container, c *ctr) (cio.Creator, error) {
+	return s.containerIO(c)
 }
 
 // StopContainer implements the CRI: it sends the image's stop signal (SIGTERM if it names none),
@@ -166,6 +168,9 @@ func (s *Service) removeContainer(ctx context.Context, c *ctr) error {
 	}
 	if err := cc.Delete(ctx, containerd.WithSnapshotCleanup); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 		return fmt.Errorf("failed to remove container %s: %w", c.id, err)
+	}
+	if err := os.RemoveAll(filepath.Dir(s.ioDir(c.id))); err != nil {
+		return fmt.Errorf("failed to remove the stdio fifos of container %s: %w", c.id, err)
 	}
 	return nil
 }

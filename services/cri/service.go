@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,9 @@ type Service struct {
 	snap        string        // the snapshotter of pods and containers
 	fsRoot      string        // its root, for ImageFsInfo
 	stopTimeout time.Duration // bounds waiting for a killed pause process (timeouts.runtime_call)
+	ioDrain     time.Duration // bounds reading an exec's output once it exited (timeouts.io_drain)
+	streamIdle  time.Duration // closes idle streams (timeouts.stream_idle)
+	stream      *streamServer
 	net         *network
 
 	mu      sync.Mutex
@@ -51,8 +55,9 @@ type Opts struct {
 	Snapshotter, SnapshotRoot string
 }
 
-// New checks the [cri] table against the runtimes corrald accepts and connects containerd's client
-// to corrald's own socket; the connection is made on first use, once corrald serves.
+// New checks the [cri] table against the runtimes corrald accepts, connects containerd's client
+// to corrald's own socket (the connection is made on first use, once corrald serves) and starts
+// the streaming server.
 func New(o Opts) (*Service, error) {
 	cfg := o.Config.CRI
 	rts := map[string]string{}
@@ -73,11 +78,17 @@ func New(o Opts) (*Service, error) {
 		return nil, fmt.Errorf("failed to create the CRI's client of %s: %w", o.Config.GRPC.Address, err)
 	}
 	dir := filepath.Join(o.Config.State, "cri")
-	return &Service{
+	s := &Service{
 		cfg: cfg, runtimes: rts, client: client, dir: dir, snap: o.Snapshotter, fsRoot: o.SnapshotRoot,
-		stopTimeout: o.Config.Timeouts.RuntimeCall.Duration, net: newNetwork(cfg.CNI, filepath.Join(dir, "netns")),
+		stopTimeout: o.Config.Timeouts.RuntimeCall.Duration, ioDrain: o.Config.Timeouts.IODrain.Duration,
+		streamIdle: o.Config.Timeouts.StreamIdle.Duration, net: newNetwork(cfg.CNI, filepath.Join(dir, "netns")),
 		running: map[string]string{},
-	}, nil
+	}
+	if s.stream, err = s.newStreamServer(); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Register serves both CRI services on srv.
@@ -86,8 +97,8 @@ func (s *Service) Register(srv *grpc.Server) {
 	runtimeapi.RegisterImageServiceServer(srv, s)
 }
 
-// Close closes the client.
-func (s *Service) Close() error { return s.client.Close() }
+// Close stops the streaming server, ending its streams, and closes the client.
+func (s *Service) Close() error { return errors.Join(s.stream.close(), s.client.Close()) }
 
 // ns is ctx in the CRI's containerd namespace.
 func (s *Service) ns(ctx context.Context) context.Context {
