@@ -8,7 +8,7 @@ FUZZTIME ?= 20s
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 
-.PHONY: all build install setup test unit fuzz integration soak demo bench critest check clean help
+.PHONY: all build install setup test unit fuzz integration soak demo bench bench-cri critest check clean help
 
 all: build
 
@@ -45,6 +45,9 @@ test: check build fuzz ## everything CI runs: check, a bounded fuzz run, unit an
 
 soak: build ## soak test, not part of test: SOAK_CYCLES (1000) cycles from SOAK_CLIENTS (8) clients, SOAK_KILLS (5) kill -9 of corrald (root)
 	$(GO) test -count=1 -v -timeout 4h -run '^TestSoak$$' ./integration/ -soak
+
+bench-cri: build ## CRI figures against containerd 1.6's CRI on ../shared/cri-harness (docs/cri.md) (root)
+	contrib/bench-cri.sh
 
 critest: build ## critest v1.37.0 on ../shared/cri-harness against a private corrald: CRITEST_RUNTIME (runc), CRITEST_WORK, CRITEST_ARGS (root)
 	contrib/critest.sh $(or $(CRITEST_RUNTIME),runc)

@@ -12,17 +12,9 @@ export LC_ALL=C
 cd "$(dirname "$0")/.."
 rt=${1:-runc}
 W=${CRITEST_WORK:-/var/lib/corral-critest}
-# The harness: CRI_HARNESS, else ../shared/cri-harness beside this tree or beside the tree it was
-# cloned from (CI runs a clean clone of the project).
-H=${CRI_HARNESS:-}
-for d in ../shared/cri-harness "$(git config --get remote.origin.url 2>/dev/null)/../shared/cri-harness"; do
-	[ -n "$H" ] || { [ -x "$d/setup.sh" ] && H=$(cd "$d" && pwd); }
-done
 [ "$(id -u)" = 0 ] || { echo "critest.sh: must run as root" >&2; exit 1; }
-[ -x "$H/setup.sh" ] || { echo "critest.sh: no cri-harness: set CRI_HARNESS to ../shared/cri-harness" >&2; exit 1; }
-"$H/setup.sh" "$W" >"$W.setup.log" 2>&1 || { cat "$W.setup.log" >&2; exit 1; }
-mkdir -p "$W/mirrors/_default"
-echo 'server = "http://127.0.0.1:1"' >"$W/mirrors/_default/hosts.toml"
+# shellcheck source=contrib/cri-harness.sh
+. contrib/cri-harness.sh
 
 tmp=$(mktemp -d /tmp/corral-critest.XXXXXX)
 sock=$tmp/corrald.sock daemon=
