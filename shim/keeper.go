@@ -32,9 +32,13 @@ type container struct {
 	initC chan runc.Exit
 	// exited runs once a process's exit is recorded: the init's ("") or an exec's.
 	exited func(execID string, p *process)
+	// oomKilled runs once the OOM killer's kills are recorded in OOMFile, until the init's exit.
+	oomKilled func()
 
 	mu     sync.Mutex
 	paused bool
+	oom    *oomWatch // nil until the init runs, and after it exited
+	ended  bool      // the init has exited: no OOM watch starts any more
 	// dirty is set when the cleanup after the init's exit failed: Delete tries it again.
 	dirty bool
 }
@@ -68,12 +72,13 @@ type driver interface {
 }
 
 // newContainer sets up the container of c in the work dir dir (the bundle) and creates it with its
-// driver. It returns the init pid, 0 if the init runs only once started.
-func newContainer(ctx context.Context, dir string, c *Config, r *reaper, exited func(string, *process)) (_ *container, _ int, retErr error) {
+// driver. It returns the init pid, 0 if the init runs only once started. exited and oomKilled are the
+// container's exited and oomKilled.
+func newContainer(ctx context.Context, dir string, c *Config, r *reaper, exited func(string, *process), oomKilled func()) (_ *container, _ int, retErr error) {
 	if err := os.WriteFile(filepath.Join(dir, ShimPIDFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return nil, 0, err
 	}
-	k := &container{dir: dir, c: c, r: r, init: &process{done: make(chan struct{})}, exited: exited}
+	k := &container{dir: dir, c: c, r: r, init: &process{done: make(chan struct{})}, exited: exited, oomKilled: oomKilled}
 	k.procs.m = map[string]*process{"": k.init}
 	spec, err := readSpec(c.Bundle)
 	if err != nil {
@@ -116,6 +121,9 @@ func newContainer(ctx context.Context, dir string, c *Config, r *reaper, exited 
 		return nil, 0, err
 	}
 	k.init.pid = pid
+	if pid != 0 {
+		k.watchOOM(ctx, pid)
+	}
 	go k.keep(log.WithLogger(context.WithoutCancel(ctx), log.G(ctx)))
 	return k, pid, nil
 }
@@ -125,6 +133,13 @@ func newContainer(ctx context.Context, dir string, c *Config, r *reaper, exited 
 func (k *container) keep(ctx context.Context) {
 	e := <-k.initC
 	exited := time.Now()
+	k.mu.Lock()
+	k.ended = true
+	if k.oom != nil {
+		k.oom.stop() // its last look, before the runtime removes the cgroup
+		k.oom = nil
+	}
+	k.mu.Unlock()
 	k.drv.exited(ctx)
 	k.init.io.drain(k.c.IODrain)
 	k.waitExecs()
@@ -145,6 +160,28 @@ func (k *container) keep(ctx context.Context) {
 	}
 	close(k.init.done)
 	k.exited("", k.init)
+}
+
+// watchOOM watches the memory cgroup of pid (the init, or LXC's) for OOM kills until the init has
+// exited, and records each in OOMFile before it runs oomKilled. A container whose cgroup cannot be
+// watched runs without: its OOM kills go unreported.
+func (k *container) watchOOM(ctx context.Context, pid int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.oom != nil || k.ended {
+		return
+	}
+	w, err := watchOOM(pid, func() {
+		if err := os.WriteFile(filepath.Join(k.dir, OOMFile), []byte(time.Now().UTC().Format(time.RFC3339Nano)), 0o644); err != nil {
+			log.G(ctx).WithError(err).Warn("failed to record an OOM kill")
+		}
+		k.oomKilled()
+	})
+	if err != nil {
+		log.G(ctx).WithError(err).Warn("OOM kills of the container go unreported")
+		return
+	}
+	k.oom = w
 }
 
 // cleanAgain runs the driver's cleanup again if the one after the init's exit failed.

@@ -135,7 +135,8 @@ func (d *lxcDriver) start(ctx context.Context) (int, error) {
 }
 
 // discover finds LXC's init, the child of lxc-execute in the container's cgroup, then the command,
-// the first child of LXC's init. It returns early, with how lxc-execute ended, if it ends first.
+// the first child of LXC's init. It watches the cgroup for OOM kills from when LXC's init is in it. It
+// returns early, with how lxc-execute ended, if it ends first.
 func (d *lxcDriver) discover(ctx context.Context, monitor int, done chan execResult) (int, *execResult, error) {
 	best := 0
 	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 10*time.Millisecond) {
@@ -143,6 +144,9 @@ func (d *lxcDriver) discover(ctx context.Context, monitor int, done chan execRes
 		if d.lxcInit == 0 {
 			d.lxcInit = firstChildIn(monitor, procs)
 			best = d.lxcInit
+			if d.lxcInit != 0 {
+				d.k.watchOOM(ctx, d.lxcInit) // before the command runs, in the cgroup LXC removes at its exit
+			}
 		}
 		if d.lxcInit != 0 {
 			if pid := firstChildIn(d.lxcInit, procs); pid != 0 {

@@ -85,7 +85,7 @@ func (s *Service) Create(ctx context.Context, r *task.CreateTaskRequest) (*task.
 			return nil, fmt.Errorf("failed to create container %s: %w", r.ID, err)
 		}
 	}
-	k, pid, err := newContainer(ctx, r.Bundle, c, s.r, s.exited)
+	k, pid, err := newContainer(ctx, r.Bundle, c, s.r, s.exited, s.oomKilled)
 	if err != nil {
 		if c.Rootfs {
 			_ = unmountRootfs(r.Bundle)
@@ -106,6 +106,11 @@ func (s *Service) exited(execID string, p *process) {
 	}
 	s.pub.publish(context.Background(), "/tasks/exit", &events.TaskExit{ContainerID: s.id, ID: id, Pid: p.exit.Pid,
 		ExitStatus: p.exit.Status, ExitedAt: timestamppb.New(p.exit.ExitedAt)})
+}
+
+// oomKilled publishes an OOM kill in the container, as containerd's shims do.
+func (s *Service) oomKilled() {
+	s.pub.publish(context.Background(), "/tasks/oom", &events.TaskOOM{ContainerID: s.id})
 }
 
 // Start starts the init, or a created exec.
