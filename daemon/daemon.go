@@ -114,14 +114,15 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	if _, err := resolver.Resolve(""); err != nil {
 		return nil, fmt.Errorf("invalid default_runtime: %w", err)
 	}
-	ts := tasks.New(st, resolver, ex, tasks.Dirs{Bundles: filepath.Join(cfg.Root, "bundles"), Logs: filepath.Join(cfg.Root, "logs")},
+	bundles := filepath.Join(cfg.Root, "bundles")
+	ts := tasks.New(st, resolver, ex, tasks.Dirs{Bundles: bundles, Logs: filepath.Join(cfg.Root, "logs")},
 		cfg.Log, cfg.Timeouts.RuntimeCall.Duration)
 	cs := &containers.Service{Store: st, Resolver: resolver, Events: ex, BeforeDelete: ts.DeleteStopped, Mirror: images.NewContainers(img)}
 	ts.Supervision = tasks.Supervision{Restart: cfg.Restart, AutoRemove: cfg.Timeouts.AutoRemove.Duration, RemoveContainer: cs.Remove}
 	if err := ts.Restore(ctx); err != nil {
 		return nil, fmt.Errorf("failed to restore tasks: %w", err)
 	}
-	criService, err := cri.New(cri.Opts{Config: cfg, Resolve: resolver.Resolve, Snapshotter: img.Default, SnapshotRoot: img.Roots()[img.Default]})
+	criService, err := cri.New(cri.Opts{Config: cfg, Resolve: resolver.Resolve, Bundles: bundles, Snapshotter: img.Default, SnapshotRoot: img.Roots()[img.Default]})
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ type container struct {
 	initC chan runc.Exit
 	// exited runs once a process's exit is recorded: the init's ("") or an exec's.
 	exited func(execID string, p *process)
-	// oomKilled runs once the OOM killer's kills are recorded in OOMFile, until the init's exit.
+	// oomKilled runs once the OOM killer's kills are recorded in keeper.OOMFile, until the init's exit.
 	oomKilled func()
 
 	mu     sync.Mutex
@@ -163,7 +163,7 @@ func (k *container) keep(ctx context.Context) {
 }
 
 // watchOOM watches the memory cgroup of pid (the init, or LXC's) for OOM kills until the init has
-// exited, and records each in OOMFile before it runs oomKilled. A container whose cgroup cannot be
+// exited, and records each in keeper.OOMFile before it runs oomKilled. A container whose cgroup cannot be
 // watched runs without: its OOM kills go unreported.
 func (k *container) watchOOM(ctx context.Context, pid int) {
 	k.mu.Lock()
@@ -172,7 +172,7 @@ func (k *container) watchOOM(ctx context.Context, pid int) {
 		return
 	}
 	w, err := watchOOM(pid, func() {
-		if err := os.WriteFile(filepath.Join(k.dir, OOMFile), []byte(time.Now().UTC().Format(time.RFC3339Nano)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(k.dir, keeper.OOMFile), []byte(time.Now().UTC().Format(time.RFC3339Nano)), 0o644); err != nil {
 			log.G(ctx).WithError(err).Warn("failed to record an OOM kill")
 		}
 		k.oomKilled()

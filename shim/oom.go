@@ -16,9 +16,6 @@ import (
 	"github.com/corral-dev/corral/engine/lcr"
 )
 
-// OOMFile, in the bundle, holds the time of the container's last OOM kill (RFC 3339); it exists
-// only once the kernel's OOM killer has killed a process of the container.
-const OOMFile = "oom"
 
 // oomWatch counts the OOM kills of one memory cgroup. On cgroup v2, inotify wakes it when the
 // oom_kill counter of memory.events has grown. On v1, an eventfd registered in cgroup.event_control

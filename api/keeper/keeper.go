@@ -102,3 +102,7 @@ func FromAny(a *anypb.Any) (o Options, ok bool, _ error) {
 	}
 	return o, true, nil
 }
+
+// OOMFile, in the bundle, holds the time of the container's last OOM kill (RFC 3339); it exists
+// only once the kernel's OOM killer has killed a process of the container.
+const OOMFile = "oom"

@@ -43,6 +43,7 @@ type ctr struct {
 	state            runtimeapi.ContainerState
 	pid              uint32
 	exitCode         int32
+	oomKilled        bool // the OOM killer killed one of its processes
 }
 
 // containerName is the name a container reserves: its name, its pod's name, and its attempt.
@@ -66,7 +67,9 @@ func (s *Service) containers(ctx context.Context) ([]*ctr, error) {
 	}
 	out := make([]*ctr, 0, len(recs))
 	for _, rec := range recs {
-		out = append(out, fromRecord(rec, byID[rec.ID]))
+		c := fromRecord(rec, byID[rec.ID])
+		c.oomKilled = c.state == runtimeapi.ContainerState_CONTAINER_EXITED && s.oomKilled(rec)
+		out = append(out, c)
 	}
 	return out, nil
 }
@@ -131,6 +134,8 @@ func (c *ctr) reason() string {
 	switch {
 	case c.state != runtimeapi.ContainerState_CONTAINER_EXITED:
 		return ""
+	case c.oomKilled:
+		return "OOMKilled"
 	case c.exitCode == 0:
 		return "Completed"
 	default:

@@ -42,7 +42,9 @@ type Service struct {
 	net         *network
 
 	mu      sync.Mutex
-	running map[string]string // pod names being created → sandbox id
+	running map[string]string  // pod names being created → sandbox id
+	bundles string             // the bundles of the namespace's tasks, where keepers record OOM kills
+	stop    context.CancelFunc // ends the OOM watch
 }
 
 // Opts is what the CRI needs from corrald.
@@ -53,6 +55,8 @@ type Opts struct {
 	Resolve func(name string) (string, error)
 	// Snapshotter is the snapshotter the CRI unpacks images into; SnapshotRoot its root directory.
 	Snapshotter, SnapshotRoot string
+	// Bundles is the directory of the tasks' bundles, <Bundles>/<namespace>/<id>.
+	Bundles string
 }
 
 // New checks the [cri] table against the runtimes corrald accepts, connects containerd's client
@@ -82,12 +86,15 @@ func New(o Opts) (*Service, error) {
 		cfg: cfg, runtimes: rts, client: client, dir: dir, snap: o.Snapshotter, fsRoot: o.SnapshotRoot,
 		stopTimeout: o.Config.Timeouts.RuntimeCall.Duration, ioDrain: o.Config.Timeouts.IODrain.Duration,
 		streamIdle: o.Config.Timeouts.StreamIdle.Duration, net: newNetwork(cfg.CNI, filepath.Join(dir, "netns")),
-		running: map[string]string{},
+		running: map[string]string{}, bundles: filepath.Join(o.Bundles, cfg.Namespace),
 	}
 	if s.stream, err = s.newStreamServer(); err != nil {
 		client.Close()
 		return nil, err
 	}
+	var ctx context.Context
+	ctx, s.stop = context.WithCancel(context.Background())
+	go s.watchOOM(ctx)
 	return s, nil
 }
 
@@ -98,7 +105,10 @@ func (s *Service) Register(srv *grpc.Server) {
 }
 
 // Close stops the streaming server, ending its streams, and closes the client.
-func (s *Service) Close() error { return errors.Join(s.stream.close(), s.client.Close()) }
+func (s *Service) Close() error {
+	s.stop()
+	return errors.Join(s.stream.close(), s.client.Close())
+}
 
 // ns is ctx in the CRI's containerd namespace.
 func (s *Service) ns(ctx context.Context) context.Context {
