@@ -47,6 +47,9 @@ type Config struct {
 	Rootfs bool `json:"rootfs,omitempty"`
 	// LXC configures the lxc driver.
 	LXC *LXCConfig `json:"lxc,omitempty"`
+	// RuntimeRoot, if set, is the runtime's --root instead of the keeper's own <work dir>/RuntimeRoot:
+	// a gVisor container of a CRI pod runs in the pod's sandbox, whose keeper's root it shares.
+	RuntimeRoot string `json:"runtime_root,omitempty"`
 }
 
 // LXCConfig is what the lxc driver runs: lxc-execute of the container Name, whose config is
@@ -81,12 +84,16 @@ func ReadConfig(dir string) (*Config, error) {
 	return &c, nil
 }
 
-// Runtime returns the go-runc client for the container's runtime, with its per-container root and
-// JSON log in the work dir dir.
+// Runtime returns the go-runc client for the container's runtime, with its root (its own in the work
+// dir dir, or c.RuntimeRoot) and its JSON log in dir.
 func Runtime(dir string, c *Config) *runc.Runc {
+	root := c.RuntimeRoot
+	if root == "" {
+		root = filepath.Join(dir, RuntimeRoot)
+	}
 	return &runc.Runc{
 		Command:   c.Binary,
-		Root:      filepath.Join(dir, RuntimeRoot),
+		Root:      root,
 		Log:       filepath.Join(dir, RuntimeLog),
 		LogFormat: runc.JSON,
 		Setpgid:   true,

@@ -134,22 +134,26 @@ func (d *lxcDriver) start(ctx context.Context) (int, error) {
 	return pid, nil
 }
 
-// discover finds LXC's init, the child of lxc-execute in the container's cgroup, then the command,
-// the first child of LXC's init. It watches the cgroup for OOM kills from when LXC's init is in it. It
-// returns early, with how lxc-execute ended, if it ends first.
+// discover finds LXC's init, the child of lxc-execute in the container's cgroup, then the command:
+// the first child of LXC's init that leads a session of its own. LXC's init forks other children
+// before it, which exit soon: those running the container's hooks (lxc.hook.mount, as for a
+// read-only rootfs, runs /bin/sh while LXC sets the container up). Only the command's process calls
+// setsid, before it execs the command (lxc_container_init). discover returns early, with how
+// lxc-execute ended, if it ends first. It watches the cgroup for OOM kills from when LXC's init is
+// in it.
 func (d *lxcDriver) discover(ctx context.Context, monitor int, done chan execResult) (int, *execResult, error) {
 	best := 0
 	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 10*time.Millisecond) {
 		procs, _ := d.cg.Procs()
 		if d.lxcInit == 0 {
-			d.lxcInit = firstChildIn(monitor, procs)
+			d.lxcInit = firstChildIn(monitor, procs, nil)
 			best = d.lxcInit
 			if d.lxcInit != 0 {
 				d.k.watchOOM(ctx, d.lxcInit) // before the command runs, in the cgroup LXC removes at its exit
 			}
 		}
 		if d.lxcInit != 0 {
-			if pid := firstChildIn(d.lxcInit, procs); pid != 0 {
+			if pid := firstChildIn(d.lxcInit, procs, leadsSession); pid != 0 {
 				fd, err := unix.PidfdOpen(pid, 0)
 				if err == nil {
 					d.pidfd = fd

@@ -30,11 +30,21 @@ type runcDriver struct {
 	// gvisor is set for runsc, whose exec pid file names a host-side `runsc exec` process rather than
 	// the process in the sandbox: execs are signalled through `runsc kill --pid`.
 	gvisor bool
+	// inSandbox is set for a gVisor container that runs in its CRI pod's sandbox, the pause
+	// container's: it shares the runtime root of the pause's keeper, and its exit is learnt with
+	// `runsc wait` (runsc.go), reported once through ended.
+	inSandbox bool
+	ended     sync.Once
 }
 
 func newRuncDriver(k *container, spec *specs.Spec) *runcDriver {
 	runc.Monitor = k.r
-	return &runcDriver{k: k, rt: Runtime(k.dir, k.c), killAll: sharesHostPIDs(spec), gvisor: filepath.Base(k.c.Binary) == "runsc"}
+	d := &runcDriver{k: k, killAll: sharesHostPIDs(spec), gvisor: filepath.Base(k.c.Binary) == "runsc"}
+	if sb := podSandbox(k.c.ID, spec); d.gvisor && sb != "" {
+		k.c.RuntimeRoot, d.inSandbox, d.killAll = sandboxRoot(k.dir, sb), true, false
+	}
+	d.rt = Runtime(k.dir, k.c)
+	return d
 }
 
 // call runs one runtime invocation bounded by timeout, and tells its failure by the runtime's own
@@ -53,6 +63,9 @@ func (d *runcDriver) call(ctx context.Context, timeout time.Duration, step strin
 func (d *runcDriver) create(ctx context.Context) (int, error) {
 	k := d.k
 	opts := &runc.CreateOpts{PidFile: filepath.Join(k.dir, InitPIDFile), IO: k.init.io.rio}
+	if d.inSandbox {
+		opts.IO = nil // the start gets the stdio
+	}
 	err := d.withConsole(k.init.io, &opts.ConsoleSocket, func() error {
 		return d.call(ctx, k.c.CreateTimeout, "create", func(ctx context.Context) error {
 			return d.rt.Create(ctx, k.c.ID, k.c.Bundle, opts)
@@ -68,7 +81,11 @@ func (d *runcDriver) create(ctx context.Context) (int, error) {
 		}
 		return 0, err
 	}
-	k.initC = k.r.waitPid(pid)
+	if d.inSandbox {
+		k.initC = make(chan runc.Exit, 1)
+	} else {
+		k.initC = k.r.waitPid(pid)
+	}
 	return pid, nil
 }
 
@@ -99,6 +116,9 @@ func (d *runcDriver) withConsole(sio *stdio, socket *runc.ConsoleSocket, call fu
 func (d *runcDriver) start(ctx context.Context) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.inSandbox {
+		return d.k.init.pid, d.startInSandbox(ctx)
+	}
 	err := d.call(ctx, d.k.c.CallTimeout, "start", func(ctx context.Context) error { return d.rt.Start(ctx, d.k.c.ID) })
 	return d.k.init.pid, err
 }
@@ -112,9 +132,13 @@ func (d *runcDriver) kill(ctx context.Context, sig int, all bool) error {
 	d.k.mu.Lock()
 	started := d.k.init.started
 	d.k.mu.Unlock()
-	if err != nil && sig == int(unix.SIGKILL) && !started {
-		log.G(ctx).WithError(err).Debug("kill of a created container refused; deleting it by force")
-		return d.forceDelete(ctx)
+	if sig == int(unix.SIGKILL) && !started && (err != nil || d.inSandbox) {
+		log.G(ctx).WithError(err).Debug("killing a created container: deleting it by force")
+		err = d.forceDelete(ctx)
+		if d.inSandbox && err == nil {
+			d.k.init.io.releaseContainerEnds()
+			d.endInSandbox(runc.Exit{Pid: d.k.init.pid, Status: 128 + sig})
+		}
 	}
 	return err
 }

@@ -108,4 +108,7 @@ func TestRuntime(t *testing.T) {
 		!reflect.DeepEqual(rc.ExtraArgs, []string{"--platform=ptrace", "--debug"}) {
 		t.Fatalf("Runtime = %+v", rc)
 	}
+	if rc := shim.Runtime(dir, &shim.Config{RuntimeRoot: "/run/corral/default/pod/runc"}); rc.Root != "/run/corral/default/pod/runc" || rc.Log != dir+"/log.json" {
+		t.Fatalf("Runtime with a runtime root = %+v", rc)
+	}
 }

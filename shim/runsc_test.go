@@ -1,0 +1,32 @@
+package shim
+
+import (
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestPodSandbox(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		annotations map[string]string
+		want        string
+	}{
+		{"container of a pod", map[string]string{annContainerType: "container", annSandboxID: "sb1"}, "sb1"},
+		{"the pause", map[string]string{annContainerType: "sandbox", annSandboxID: "c1"}, ""},
+		{"no annotations", nil, ""},
+		{"no sandbox id", map[string]string{annContainerType: "container"}, ""},
+		{"itself", map[string]string{annContainerType: "container", annSandboxID: "c1"}, ""},
+		{"a path", map[string]string{annContainerType: "container", annSandboxID: "../x"}, ""},
+		{"dot-dot", map[string]string{annContainerType: "container", annSandboxID: ".."}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := podSandbox("c1", &specs.Spec{Annotations: tc.annotations}); got != tc.want {
+				t.Errorf("podSandbox = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := sandboxRoot("/b/k8s.io/c1", "sb1"); got != "/b/k8s.io/sb1/runc" {
+		t.Errorf("sandboxRoot = %q", got)
+	}
+}
