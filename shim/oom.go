@@ -16,7 +16,6 @@ import (
 	"github.com/corral-dev/corral/engine/lcr"
 )
 
-
 // oomWatch counts the OOM kills of one memory cgroup. On cgroup v2, inotify wakes it when the
 // oom_kill counter of memory.events has grown. On v1, an eventfd registered in cgroup.event_control
 // wakes it when the OOM killer is about to kill (before memory.oom_control's oom_kill counts it), and
