@@ -207,9 +207,7 @@ func (d *criDaemon) waitLog(t *testing.T, id, want string, args ...string) strin
 // stats, update and logs -f on the runc handler, and the container events of a lifecycle.
 func TestCRIContainerExecStatsUpdate(t *testing.T) {
 	d := startCRIContainers(t, "")
-	// Not yet on lxc: an lxc pod's pause pid is at times one that is already gone, and its
-	// containers then fail to join its namespaces.
-	for _, tc := range []struct{ handler string }{{"runc"}} {
+	for _, tc := range []struct{ handler string }{{"runc"}, {"lxc"}} {
 		t.Run(tc.handler, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
