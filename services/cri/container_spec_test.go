@@ -142,3 +142,24 @@ func TestSecurityOpts(t *testing.T) {
 		})
 	}
 }
+
+func TestRootfsPropagation(t *testing.T) {
+	m := func(p runtimeapi.MountPropagation) *runtimeapi.Mount { return &runtimeapi.Mount{Propagation: p} }
+	for _, tc := range []struct {
+		mounts []*runtimeapi.Mount
+		want   string
+	}{
+		{nil, ""},
+		{[]*runtimeapi.Mount{m(runtimeapi.MountPropagation_PROPAGATION_PRIVATE)}, ""},
+		{[]*runtimeapi.Mount{m(runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER)}, "rslave"},
+		{[]*runtimeapi.Mount{m(runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL), m(runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER)}, "rshared"},
+	} {
+		s := &specs.Spec{Linux: &specs.Linux{}}
+		if err := withRootfsPropagation(tc.mounts)(context.Background(), nil, nil, s); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Linux.RootfsPropagation; got != tc.want {
+			t.Errorf("%v: rootfs propagation %q, want %q", tc.mounts, got, tc.want)
+		}
+	}
+}
