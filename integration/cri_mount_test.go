@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,4 +70,95 @@ func TestCRIMountPropagation(t *testing.T) {
 		t.Errorf("bidirectional mount of a private host path: exit %d %s%s", r.code, r.stdout, r.stderr)
 	}
 	d.crictl("rmp", "-f", pod).must(t)
+}
+
+// TestCRIImageVolume mounts an image into a runc container read-only (KEP-4639 image volumes), whole
+// and by sub path: its files are there and executable, writes fail, the status reports the image's
+// id, and the volumes survive a corrald restart. Removing the container leaves no mount, snapshot,
+// lease or directory; bad image mounts are refused and leave nothing either.
+func TestCRIImageVolume(t *testing.T) {
+	d := startCRIContainers(t, "")
+	imageID := strings.TrimSpace(d.crictl("inspecti", "-o", "go-template", "--template", "{{.status.id}}", criImage).must(t))
+	vols := filepath.Join(d.State(), "cri", "image-volumes")
+	podCfg := crifPod(t, "imgvol")
+	pod := d.runp(t, "runc", podCfg)
+
+	cfg := crifContainer("imgvol", "sleep", "3600")
+	cfg.Mounts = []*runtimeapi.Mount{
+		{ContainerPath: "/img", Readonly: true, Image: &runtimeapi.ImageSpec{Image: imageID}},
+		{ContainerPath: "/sub", Readonly: true, Image: &runtimeapi.ImageSpec{Image: criImage}, ImageSubPath: "etc"},
+	}
+	id := d.create(t, pod, cfg, podCfg)
+	var st struct {
+		Status struct {
+			Mounts []struct {
+				ContainerPath string `json:"containerPath"`
+				Image         *struct {
+					ImageRef string `json:"imageRef"`
+				} `json:"image"`
+			} `json:"mounts"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(d.crictl("inspect", id).must(t)), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Status.Mounts) != 2 || st.Status.Mounts[0].Image == nil || st.Status.Mounts[0].Image.ImageRef != imageID || st.Status.Mounts[1].Image.ImageRef != imageID {
+		t.Errorf("status mounts %+v, want both with image ref %s", st.Status.Mounts, imageID)
+	}
+	d.crictl("start", id).must(t)
+	d.restart()
+	d.crictl("exec", "-s", id, "/img/bin/busybox", "true").must(t)
+	if out := d.crictl("exec", "-s", id, "cat", "/sub/group").must(t); !strings.Contains(out, "staff:x:3000") {
+		t.Errorf("/sub/group in the container: %q", out)
+	}
+	if r := d.crictl("exec", "-s", id, "ls", "/sub/etc"); r.code == 0 {
+		t.Errorf("the sub path mount holds the whole image: %s", r.stdout)
+	}
+	if r := d.crictl("exec", "-s", id, "touch", "/img/crif"); r.code == 0 || !strings.Contains(r.stdout+r.stderr, "Read-only file system") {
+		t.Errorf("write to the image volume: exit %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := countMounts(t, vols); n != 2 {
+		t.Errorf("%d mounts under %s, want 2", n, vols)
+	}
+	d.crictl("rm", "-f", id).must(t)
+	assertNoImageVolume(t, d, vols)
+
+	for _, tc := range []struct {
+		name string
+		m    *runtimeapi.Mount
+		want string
+	}{
+		{"rw", &runtimeapi.Mount{ContainerPath: "/img", Image: &runtimeapi.ImageSpec{Image: criImage}}, "image mount at /img must be read-only"},
+		{"nosub", &runtimeapi.Mount{ContainerPath: "/img", Readonly: true, Image: &runtimeapi.ImageSpec{Image: criImage}, ImageSubPath: "nope"}, "is not in the image"},
+		{"escape", &runtimeapi.Mount{ContainerPath: "/img", Readonly: true, Image: &runtimeapi.ImageSpec{Image: criImage}, ImageSubPath: "../.."}, "path escapes from parent"},
+		{"file", &runtimeapi.Mount{ContainerPath: "/img", Readonly: true, Image: &runtimeapi.ImageSpec{Image: criImage}, ImageSubPath: "etc/passwd"}, "is not a directory"},
+		{"absent", &runtimeapi.Mount{ContainerPath: "/img", Readonly: true, Image: &runtimeapi.ImageSpec{Image: "docker.io/library/crif-absent:1"}}, "pull it first"},
+	} {
+		bad := crifContainer("imgvol-"+tc.name, "true")
+		bad.Mounts = []*runtimeapi.Mount{tc.m}
+		r := d.crictl("create", "--no-pull", pod, ctrFile(t, bad), podFile(t, podCfg))
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%s: create: exit %d %s%s, want %q", tc.name, r.code, r.stdout, r.stderr, tc.want)
+		}
+		assertNoImageVolume(t, d, vols)
+	}
+	d.crictl("rmp", "-f", pod).must(t)
+}
+
+// assertNoImageVolume checks that no image volume is left: no mount or directory under vols, no
+// view snapshot and no lease.
+func assertNoImageVolume(t *testing.T, d *criDaemon, vols string) {
+	t.Helper()
+	if n := countMounts(t, vols); n != 0 {
+		t.Errorf("%d mounts left under %s", n, vols)
+	}
+	if entries, _ := os.ReadDir(vols); len(entries) > 0 {
+		t.Errorf("image volume directories left: %v", entries)
+	}
+	if out := d.ctr("-n", "k8s.io", "snapshots", "ls").must(t); strings.Contains(out, "cri-image-volume") {
+		t.Errorf("image volume snapshots left:\n%s", out)
+	}
+	if out := d.ctr("-n", "k8s.io", "leases", "ls").must(t); strings.Contains(out, "cri-image-volumes") {
+		t.Errorf("image volume leases left:\n%s", out)
+	}
 }

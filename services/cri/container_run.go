@@ -146,7 +146,7 @@ func (s *Service) RemoveContainer(ctx context.Context, r *runtimeapi.RemoveConta
 	return &runtimeapi.RemoveContainerResponse{}, nil
 }
 
-// removeContainer kills c, deletes its task and removes it with its snapshot.
+// removeContainer kills c, deletes its task and removes it with its snapshot and image volumes.
 func (s *Service) removeContainer(ctx context.Context, c *ctr) error {
 	log.G(ctx).WithField("id", c.id).Info("cri: remove container")
 	if err := s.stopContainer(ctx, c, syscall.SIGKILL, 0); err != nil {
@@ -154,7 +154,7 @@ func (s *Service) removeContainer(ctx context.Context, c *ctr) error {
 	}
 	cc, err := s.client.LoadContainer(ctx, c.id)
 	if errors.Is(err, errdefs.ErrNotFound) {
-		return nil
+		return s.removeImageVolumes(ctx, c.id)
 	}
 	if err != nil {
 		return fmt.Errorf("failed to load container %s: %w", c.id, err)
@@ -172,7 +172,7 @@ func (s *Service) removeContainer(ctx context.Context, c *ctr) error {
 	if err := os.RemoveAll(filepath.Dir(s.ioDir(c.id))); err != nil {
 		return fmt.Errorf("failed to remove the stdio fifos of container %s: %w", c.id, err)
 	}
-	return nil
+	return s.removeImageVolumes(ctx, c.id)
 }
 
 // podContainers lists the containers of pod sandbox id.
