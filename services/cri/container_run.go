@@ -117,14 +117,22 @@ func (s *Service) stopContainer(ctx context.Context, c *ctr, sig syscall.Signal,
 			return ctx.Err()
 		}
 	}
-	if err := t.Kill(ctx, syscall.SIGKILL, containerd.WithKillAll); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-		return fmt.Errorf("failed to kill container %s: %w", c.id, err)
+	// A container that exits on its own meanwhile (its runtime then knows it no more) makes the
+	// kill fail; its exit, which follows, makes the stop a success.
+	killErr := t.Kill(ctx, syscall.SIGKILL, containerd.WithKillAll)
+	if errors.Is(killErr, errdefs.ErrNotFound) {
+		killErr = nil
 	}
 	select {
 	case <-exited:
 		return nil
 	case <-time.After(s.stopTimeout):
+		if killErr != nil {
+			return fmt.Errorf("failed to kill container %s: %w", c.id, killErr)
+		}
 		return fmt.Errorf("container %s did not exit within %s of SIGKILL: %w", c.id, s.stopTimeout, context.DeadlineExceeded)
+	case <-ctx.Done():
+		return errors.Join(ctx.Err(), killErr)
 	}
 }
 
