@@ -51,6 +51,12 @@ func cricContainer(name string, args ...string) *runtimeapi.ContainerConfig {
 // create creates container cfg in pod id (run from pod) and returns its id.
 func (d *criDaemon) create(t *testing.T, pod string, cfg *runtimeapi.ContainerConfig, podCfg *runtimeapi.PodSandboxConfig) string {
 	t.Helper()
+	return strings.TrimSpace(d.crictl("create", "--no-pull", pod, ctrFile(t, cfg), podFile(t, podCfg)).must(t))
+}
+
+// ctrFile writes cfg to a file for crictl.
+func ctrFile(t *testing.T, cfg *runtimeapi.ContainerConfig) string {
+	t.Helper()
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +65,7 @@ func (d *criDaemon) create(t *testing.T, pod string, cfg *runtimeapi.ContainerCo
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return strings.TrimSpace(d.crictl("create", "--no-pull", pod, path, podFile(t, podCfg)).must(t))
+	return path
 }
 
 // ctrStatus is what `crictl inspect` prints that the tests read.

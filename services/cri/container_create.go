@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/apparmor"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
+	"google.golang.org/protobuf/proto"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/corral-dev/corral/api"
@@ -21,12 +22,13 @@ import (
 const criLogMaxSize = "1t"
 
 // CreateContainer implements the CRI: a container on its pod's runtime, in its pod's namespaces,
-// with a snapshot of its image, whose keeper writes its output in the CRI log format to the pod's
-// log directory joined with the config's log path. Its task is created when it starts.
+// with a snapshot of its image and its image volumes mounted, whose keeper writes its output in the
+// CRI log format to the pod's log directory joined with the config's log path. Its task is created
+// when it starts.
 func (s *Service) CreateContainer(ctx context.Context, r *runtimeapi.CreateContainerRequest) (_ *runtimeapi.CreateContainerResponse, retErr error) {
 	defer toGRPC(&retErr)
 	ctx = s.ns(ctx)
-	cfg := r.GetConfig()
+	cfg := proto.Clone(r.GetConfig()).(*runtimeapi.ContainerConfig) // image mounts get their host paths
 	if cfg.GetMetadata().GetName() == "" {
 		return nil, fmt.Errorf("container config needs metadata with a name: %w", errdefs.ErrInvalidArgument)
 	}
@@ -65,6 +67,14 @@ func (s *Service) CreateContainer(ctx context.Context, r *runtimeapi.CreateConta
 	if err != nil {
 		return nil, err
 	}
+	if err := s.mountImageVolumes(ctx, id, cfg); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			retErr = errors.Join(retErr, s.removeImageVolumes(context.WithoutCancel(ctx), id))
+		}
+	}()
 	specOpts, err := containerSpec(specInput{id: id, cfg: cfg, pod: sb.cfg, podID: sb.id, podPID: sb.pid, netns: sb.netns,
 		podDir: s.sandboxDir(sb.id), image: found.config.Config, ownOOM: own, seccomp: hasSeccomp(), apparmor: apparmor.HostSupports()})
 	if err != nil {

@@ -117,14 +117,22 @@ func (s *Service) stopContainer(ctx context.Context, c *ctr, sig syscall.Signal,
 			return ctx.Err()
 		}
 	}
-	if err := t.Kill(ctx, syscall.SIGKILL, containerd.WithKillAll); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-		return fmt.Errorf("failed to kill container %s: %w", c.id, err)
+	// A container that exits on its own meanwhile (its runtime then knows it no more) makes the
+	// kill fail; its exit, which follows, makes the stop a success.
+	killErr := t.Kill(ctx, syscall.SIGKILL, containerd.WithKillAll)
+	if errors.Is(killErr, errdefs.ErrNotFound) {
+		killErr = nil
 	}
 	select {
 	case <-exited:
 		return nil
 	case <-time.After(s.stopTimeout):
+		if killErr != nil {
+			return fmt.Errorf("failed to kill container %s: %w", c.id, killErr)
+		}
 		return fmt.Errorf("container %s did not exit within %s of SIGKILL: %w", c.id, s.stopTimeout, context.DeadlineExceeded)
+	case <-ctx.Done():
+		return errors.Join(ctx.Err(), killErr)
 	}
 }
 
@@ -146,7 +154,7 @@ func (s *Service) RemoveContainer(ctx context.Context, r *runtimeapi.RemoveConta
 	return &runtimeapi.RemoveContainerResponse{}, nil
 }
 
-// removeContainer kills c, deletes its task and removes it with its snapshot.
+// removeContainer kills c, deletes its task and removes it with its snapshot and image volumes.
 func (s *Service) removeContainer(ctx context.Context, c *ctr) error {
 	log.G(ctx).WithField("id", c.id).Info("cri: remove container")
 	if err := s.stopContainer(ctx, c, syscall.SIGKILL, 0); err != nil {
@@ -154,7 +162,7 @@ func (s *Service) removeContainer(ctx context.Context, c *ctr) error {
 	}
 	cc, err := s.client.LoadContainer(ctx, c.id)
 	if errors.Is(err, errdefs.ErrNotFound) {
-		return nil
+		return s.removeImageVolumes(ctx, c.id)
 	}
 	if err != nil {
 		return fmt.Errorf("failed to load container %s: %w", c.id, err)
@@ -172,7 +180,7 @@ func (s *Service) removeContainer(ctx context.Context, c *ctr) error {
 	if err := os.RemoveAll(filepath.Dir(s.ioDir(c.id))); err != nil {
 		return fmt.Errorf("failed to remove the stdio fifos of container %s: %w", c.id, err)
 	}
-	return nil
+	return s.removeImageVolumes(ctx, c.id)
 }
 
 // podContainers lists the containers of pod sandbox id.

@@ -24,6 +24,9 @@ const apparmorDefault = "corral-default"
 // image's user when it names none), privileged or capabilities, read-only rootfs, no_new_privs,
 // masked and read-only paths, seccomp where the host has it, AppArmor only where the host has it.
 func securityOpts(sc *runtimeapi.LinuxContainerSecurityContext, imageUser string, hasSeccomp, hasAppArmor bool) ([]oci.SpecOpts, error) {
+	if sc.GetRunAsGroup() != nil && sc.GetRunAsUser() == nil && sc.GetRunAsUsername() == "" {
+		return nil, fmt.Errorf("run_as_group %d needs run_as_user or run_as_username: %w", sc.GetRunAsGroup().GetValue(), errdefs.ErrInvalidArgument)
+	}
 	var opts []oci.SpecOpts
 	user := imageUser
 	switch {
@@ -66,6 +69,8 @@ func securityOpts(sc *runtimeapi.LinuxContainerSecurityContext, imageUser string
 	}
 	if sc.GetNoNewPrivs() {
 		opts = append(opts, oci.WithNoNewPrivileges)
+	} else {
+		opts = append(opts, oci.WithNewPrivileges) // containerd's default spec sets no_new_privs
 	}
 	sec, err := seccompOpt(sc, hasSeccomp)
 	if err != nil {
@@ -96,8 +101,8 @@ func withSupplementalGroups(gids []int64) oci.SpecOpts {
 	}
 }
 
-// capabilityOpts adds and drops capabilities; "ALL" adds every known one or drops all, before the
-// named ones are added or dropped.
+// capabilityOpts adds and drops capabilities; "ALL" adds every one corrald itself holds (root here
+// may lack some, which runc could not grant) or drops all, before the named ones are added or dropped.
 func capabilityOpts(c *runtimeapi.Capability) ([]oci.SpecOpts, error) {
 	if c == nil {
 		return nil, nil
@@ -112,7 +117,7 @@ func capabilityOpts(c *runtimeapi.Capability) ([]oci.SpecOpts, error) {
 	}
 	var opts []oci.SpecOpts
 	if addAll {
-		opts = append(opts, oci.WithCapabilities(cap.Known()))
+		opts = append(opts, oci.WithAllCurrentCapabilities)
 	}
 	if dropAll {
 		opts = append(opts, oci.WithCapabilities(nil))

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/containers"
+	"github.com/containerd/containerd/v2/core/mount"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	"github.com/containerd/errdefs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -66,7 +67,7 @@ func containerSpec(in specInput) ([]oci.SpecOpts, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, oci.WithMounts(mounts))
+	opts = append(opts, oci.WithMounts(mounts), withRootfsPropagation(cfg.GetMounts()))
 	for _, d := range cfg.GetDevices() {
 		perms := d.GetPermissions()
 		if perms == "" {
@@ -160,8 +161,14 @@ func containerMounts(in specInput) ([]specs.Mount, error) {
 		}
 		switch m.GetPropagation() {
 		case runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER:
+			if err := sourcePropagates(src, "shared:", "master:"); err != nil {
+				return nil, err
+			}
 			opts = append(opts, "rslave")
 		case runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL:
+			if err := sourcePropagates(src, "shared:"); err != nil {
+				return nil, err
+			}
 			opts = append(opts, "rshared")
 		default:
 			opts = append(opts, "rprivate")
@@ -189,6 +196,53 @@ func containerMounts(in specInput) ([]specs.Mount, error) {
 		out = append(out, specs.Mount{Destination: "/dev/shm", Type: "bind", Source: src, Options: []string{"rbind", "rprivate", "rw"}})
 	}
 	return out, nil
+}
+
+// sourcePropagates checks that the mount holding host path src is shared, or a slave when kinds
+// has "master:", as a mount propagating to or from the host needs; kubelet makes them so.
+func sourcePropagates(src string, kinds ...string) error {
+	info, err := mount.Lookup(src)
+	if err != nil {
+		return fmt.Errorf("failed to find the mount of host path %s: %w", src, err)
+	}
+	for _, f := range strings.Fields(info.Optional) {
+		for _, k := range kinds {
+			if strings.HasPrefix(f, k) {
+				return nil
+			}
+		}
+	}
+	want := "a shared mount"
+	if len(kinds) > 1 {
+		want = "a shared or slave mount"
+	}
+	return fmt.Errorf("host path %s is on mount %s, which is not %s as its mount propagation needs: %w",
+		src, info.Mountpoint, want, errdefs.ErrFailedPrecondition)
+}
+
+// withRootfsPropagation makes the container's root rshared when a mount is bidirectional, as runc
+// needs for the container's mounts to reach the host, and rslave when one only receives the host's.
+func withRootfsPropagation(mounts []*runtimeapi.Mount) oci.SpecOpts {
+	p := ""
+	for _, m := range mounts {
+		switch m.GetPropagation() {
+		case runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL:
+			p = "rshared"
+		case runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER:
+			if p == "" {
+				p = "rslave"
+			}
+		}
+	}
+	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
+		if p != "" {
+			if s.Linux == nil {
+				s.Linux = &specs.Linux{}
+			}
+			s.Linux.RootfsPropagation = p
+		}
+		return nil
+	}
 }
 
 // withResources sets the container's CPU, memory, cpuset, hugepage and unified limits and its

@@ -1,10 +1,20 @@
 package cri
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/containerd/containerd/v2/core/containers"
+	"github.com/containerd/containerd/v2/pkg/cap"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"github.com/containerd/containerd/v2/pkg/oci"
+	"github.com/containerd/errdefs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -78,5 +88,78 @@ func TestSeccompWithoutHost(t *testing.T) {
 	}
 	if _, err := apparmorOpt(&runtimeapi.LinuxContainerSecurityContext{ApparmorProfile: "localhost/p"}, false); err == nil {
 		t.Errorf("a localhost AppArmor profile without AppArmor is no error")
+	}
+}
+
+func TestSecurityOpts(t *testing.T) {
+	current, err := cap.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := &runtimeapi.Int64Value{Value: 1000}
+	for _, tc := range []struct {
+		name  string
+		sc    *runtimeapi.LinuxContainerSecurityContext
+		err   string
+		check func(*specs.Spec) bool
+	}{
+		{"add ALL is corrald's own", &runtimeapi.LinuxContainerSecurityContext{Capabilities: &runtimeapi.Capability{AddCapabilities: []string{"ALL"}}},
+			"", func(s *specs.Spec) bool { return slices.Equal(s.Process.Capabilities.Bounding, current) }},
+		{"privileged is corrald's own", &runtimeapi.LinuxContainerSecurityContext{Privileged: true},
+			"", func(s *specs.Spec) bool { return slices.Equal(s.Process.Capabilities.Effective, current) }},
+		{"no_new_privs false", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid},
+			"", func(s *specs.Spec) bool { return !s.Process.NoNewPrivileges }},
+		{"no_new_privs true", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, NoNewPrivs: true},
+			"", func(s *specs.Spec) bool { return s.Process.NoNewPrivileges }},
+		{"group without user", &runtimeapi.LinuxContainerSecurityContext{RunAsGroup: &runtimeapi.Int64Value{Value: 5}},
+			"run_as_group 5 needs run_as_user or run_as_username", nil},
+		{"group with username", &runtimeapi.LinuxContainerSecurityContext{RunAsGroup: &runtimeapi.Int64Value{Value: 5}, RunAsUsername: "root"},
+			"", func(s *specs.Spec) bool { return s.Process.User.GID == 5 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, err := securityOpts(tc.sc, "", false, false)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !errdefs.IsInvalidArgument(err) {
+					t.Fatalf("err %v, want InvalidArgument %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := t.TempDir()
+			_ = os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+			_ = os.WriteFile(filepath.Join(root, "etc", "passwd"), []byte("root:x:0:0::/:/bin/sh\n"), 0o644)
+			_ = os.WriteFile(filepath.Join(root, "etc", "group"), []byte("root:x:0:\n"), 0o644)
+			ctx := namespaces.WithNamespace(context.Background(), "t")
+			s, err := oci.GenerateSpec(ctx, nil, &containers.Container{ID: "t"}, append([]oci.SpecOpts{oci.WithRootFSPath(root)}, opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(s) {
+				t.Errorf("spec process: %+v", s.Process)
+			}
+		})
+	}
+}
+
+func TestRootfsPropagation(t *testing.T) {
+	m := func(p runtimeapi.MountPropagation) *runtimeapi.Mount { return &runtimeapi.Mount{Propagation: p} }
+	for _, tc := range []struct {
+		mounts []*runtimeapi.Mount
+		want   string
+	}{
+		{nil, ""},
+		{[]*runtimeapi.Mount{m(runtimeapi.MountPropagation_PROPAGATION_PRIVATE)}, ""},
+		{[]*runtimeapi.Mount{m(runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER)}, "rslave"},
+		{[]*runtimeapi.Mount{m(runtimeapi.MountPropagation_PROPAGATION_BIDIRECTIONAL), m(runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER)}, "rshared"},
+	} {
+		s := &specs.Spec{Linux: &specs.Linux{}}
+		if err := withRootfsPropagation(tc.mounts)(context.Background(), nil, nil, s); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Linux.RootfsPropagation; got != tc.want {
+			t.Errorf("%v: rootfs propagation %q, want %q", tc.mounts, got, tc.want)
+		}
 	}
 }
