@@ -7,15 +7,19 @@ import (
 )
 
 // TestCRIContainerOOM runs a container past its memory limit: it exits 137 with reason OOMKilled, on
-// a corral keeper (runc), which records the kill in its bundle.
-// One under its limit exits 0, Completed.
+// a corral keeper (runc), which records the kill in its bundle, and on containerd's runc shim (v2),
+// where the /tasks/oom event of the pod's grouped shim says so. One under its limit exits 0,
+// Completed. The pod is then stopped and removed.
 func TestCRIContainerOOM(t *testing.T) {
 	d := startCRIContainers(t, "")
 	hold := func(n string) []string {
 		return []string{"sh", "-c", `x=$(head -c ` + n + ` /dev/zero | tr "\0" a); echo ${#x}`}
 	}
-	for _, h := range []string{"runc"} {
+	for _, h := range []string{"runc", "v2"} {
 		t.Run(h, func(t *testing.T) {
+			if h == "v2" {
+				requireTool(t, "containerd-shim-runc-v2")
+			}
 			podCfg := cricPod(t, "oom-"+h)
 			pod := d.runp(t, h, podCfg)
 			for _, tc := range []struct {

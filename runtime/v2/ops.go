@@ -36,16 +36,15 @@ func (r *Runtime) create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	}
 	ctx, cancel := bounded(ctx, r.timeouts.create)
 	defer cancel()
-	if err := r.listenEvents(o.Task); err != nil {
+	e, err := r.listenEvents(o.Task, r.eventsPath(o.Task))
+	if err != nil {
 		return 0, err
 	}
-	defer func() {
-		if retErr != nil {
-			r.forget(o.Task)
-		}
-	}()
-	s, err := r.startShim(ctx, o.Task, o.Options)
+	s, err := r.startShim(ctx, o.Task, o.Options, e)
 	if err != nil {
+		r.mu.Lock()
+		r.releaseEventsLocked(e, o.Task)
+		r.mu.Unlock()
 		return 0, err
 	}
 	defer func() {
@@ -62,17 +61,22 @@ func (r *Runtime) create(ctx context.Context, o runtime.CreateOpts) (_ uint32, r
 	if err != nil {
 		return 0, keeper.NoSpace(o.Bundle, err)
 	}
-	r.mu.Lock()
-	r.shims[key(o.Task)] = s
-	r.mu.Unlock()
 	return resp.Pid, nil
 }
 
-// reconnect dials the address a shim left in the bundle and checks it answers Connect.
+// reconnect dials the address a shim left in the bundle and checks it answers Connect. A task whose
+// address is that of a shim connected already (a grouped shim) shares its connection.
 func (r *Runtime) reconnect(ctx context.Context, t runtime.Task) (*shim, error) {
 	b, err := os.ReadFile(filepath.Join(t.Bundle, addressFile))
 	if err != nil {
 		return nil, fmt.Errorf("no shim address for task %s: %w", t.ID, errdefs.ErrNotFound)
+	}
+	address := strings.TrimSpace(string(b))
+	r.mu.Lock()
+	s := r.shimAtLocked(address)
+	r.mu.Unlock()
+	if s != nil {
+		return r.bind(t, s), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeouts.connect)
 	defer cancel()
@@ -82,24 +86,29 @@ func (r *Runtime) reconnect(ctx context.Context, t runtime.Task) (*shim, error) 
 			version = n
 		}
 	}
-	s, err := r.connect(ctx, t.Runtime.Name, strings.TrimSpace(string(b)), version, nil)
+	e, err := r.listenEvents(t, r.savedEventsPath(t))
 	if err != nil {
 		return nil, err
 	}
-	if _, err := rpc[task.ConnectResponse](ctx, s.task, "Connect", &task.ConnectRequest{ID: t.ID}); err != nil {
-		s.close()
-		return nil, fmt.Errorf("shim of task %s does not answer: %w", t.ID, err)
+	if s, err = r.connect(ctx, t.Runtime.Name, address, version, nil); err == nil {
+		if _, err = rpc[task.ConnectResponse](ctx, s.task, "Connect", &task.ConnectRequest{ID: t.ID}); err != nil {
+			s.close()
+			err = fmt.Errorf("shim of task %s does not answer: %w", t.ID, err)
+		}
+	}
+	if err != nil {
+		r.mu.Lock()
+		r.releaseEventsLocked(e, t)
+		r.mu.Unlock()
+		return nil, err
 	}
 	// The log FIFO is followed, never made again: a call racing a delete (CloseIO after the exit)
 	// must not write in the bundle while it is removed.
 	if s.log, err = followLog(ctx, t); err != nil {
 		log.G(ctx).WithError(err).WithField("id", t.ID).Debug("shim log not followed")
 	}
-	if err := r.listenEvents(t); err != nil {
-		s.close()
-		return nil, err
-	}
-	return s, nil
+	s.events = e
+	return r.bind(t, s), nil
 }
 
 // call runs one task call with the call timeout on the task's shim.
@@ -205,7 +214,13 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 		}
 		return fmt.Errorf("in its shim: %w", err)
 	}
-	r.shutdown(cctx, t, s)
+	if r.shutdown(cctx, t, s) {
+		// The shim goes on serving the other tasks of its group: its processes are theirs.
+		if err != nil {
+			return r.purge(ctx, t)
+		}
+		return nil
+	}
 	// A shim that did not exit, or a runtime still running in the bundle, belongs to a container the
 	// delete did not see: one a crash of corrald left in the middle of its creation.
 	if shims, all := len(shimPids(t)), len(pidsIn(t.Bundle)); shims > 0 || all > shims {
@@ -217,12 +232,36 @@ func (r *Runtime) Delete(ctx context.Context, t runtime.Task) error {
 	return nil
 }
 
-// shutdown asks the shim to exit, closes the connection and removes its socket.
-func (r *Runtime) shutdown(ctx context.Context, t runtime.Task, s *shim) {
+// shutdownGrace is how long corrald waits for a shim that serves no other task to exit after
+// Shutdown (containerd's shims exit within milliseconds) before it looks for what is left.
+const shutdownGrace = time.Second
+
+// shutdown asks the shim to exit, which it does once it holds no container, and drops task t from
+// it. A grouped shim that still serves other tasks keeps its connection, socket and events endpoint;
+// with its last task corrald closes them, and removes the socket once the shim has exited (one that
+// has not, because it holds a container corrald does not know, keeps it). shutdown reports whether
+// the shim still serves other tasks.
+func (r *Runtime) shutdown(ctx context.Context, t runtime.Task, s *shim) (shared bool) {
 	_ = s.task.call(ctx, "Shutdown", &task.ShutdownRequest{ID: t.ID}, nil)
-	r.forget(t)
-	s.close()
-	removeSocket(t.Bundle)
+	r.mu.Lock()
+	last := len(s.tasks) == 1 && s.tasks[key(t)]
+	r.mu.Unlock()
+	exited := !last
+	if last {
+		select {
+		case <-s.closed:
+			exited = true
+		case <-time.After(shutdownGrace):
+		case <-ctx.Done():
+		}
+	}
+	if r.forget(t) {
+		return true
+	}
+	if exited {
+		r.removeSocket(t.Bundle)
+	}
+	return false
 }
 
 var states = map[apitask.Status]runtime.State{

@@ -29,21 +29,39 @@ import (
 const (
 	addressFile = "address"          // the shim's ttrpc address (written by 1.6/1.7 shims, by us otherwise)
 	binaryFile  = "shim-binary-path" // the binary that was started, used again at restore
+	eventsFile  = "shim-events"      // the events socket the shim publishes to, listened on again at restore
 	logFifo     = "log"              // the shim's stderr
 	versionFile = "shim-version"     // the task API version the shim speaks (2 or 3), for restore
 )
 
-// shim is a connection to one running shim process.
+// shim is a connection to one running shim process. A grouped shim (containerd-shim-runc-v2 groups
+// the containers that share an io.containerd.runc.v2.group or io.kubernetes.cri.sandbox-id
+// annotation) serves several tasks over one connection.
 type shim struct {
-	client *ttrpc.Client
-	task   *taskClient
-	log    *os.File
-	closed chan struct{} // closed when the connection to the shim drops
+	client  *ttrpc.Client
+	task    *taskClient
+	log     *os.File
+	closed  chan struct{} // closed when the connection to the shim drops
+	address string
+	events  *endpoint       // where the shim publishes: the endpoint of the task that started it
+	tasks   map[string]bool // by namespace/id: the tasks it serves; guarded by Runtime.mu
 }
 
-// startShim runs `<shim> start` the way containerd does and connects to the shim it leaves running.
-// If that fails, no shim process, socket or runtime state of the task is left.
-func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any) (_ *shim, retErr error) {
+// alive reports whether the connection to the shim is up.
+func (s *shim) alive() bool {
+	select {
+	case <-s.closed:
+		return false
+	default:
+		return true
+	}
+}
+
+// startShim runs `<shim> start` the way containerd does, with e as the shim's events endpoint, and
+// connects to the shim it leaves running. If that is a shim already connected (a grouped one), it
+// serves task t too. If starting fails, no shim process, socket or runtime state of the task is left
+// (a grouped shim goes on serving its other tasks).
+func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any, e *endpoint) (_ *shim, retErr error) {
 	in, err := r.startInput(t, opts)
 	if err != nil {
 		return nil, fmt.Errorf("failed to build start input of shim %s: %w", t.ID, err)
@@ -79,6 +97,13 @@ func (r *Runtime) startShim(ctx context.Context, t runtime.Task, opts *anypb.Any
 	if err == nil {
 		s, err = r.connect(ctx, t.Runtime.Name, address, version, logf)
 	}
+	if err == nil {
+		s.events = e
+		s = r.bind(t, s)
+		if err = writeFile(t.Bundle, eventsFile, s.events.path); err != nil {
+			r.forget(t)
+		}
+	}
 	if err != nil {
 		// The shim runs detached already: kill it and have its delete subcommand take the rest down.
 		return nil, r.abandon(ctx, t, fmt.Errorf("failed to start shim %s for %s: %w", filepath.Base(t.Runtime.Path), t.ID, err))
@@ -109,7 +134,7 @@ func (r *Runtime) connect(ctx context.Context, name, address string, version int
 	if err != nil {
 		return nil, fmt.Errorf("failed to connect to shim at %s: %w", address, err)
 	}
-	s := &shim{log: logf, closed: make(chan struct{})}
+	s := &shim{log: logf, closed: make(chan struct{}), address: address, tasks: map[string]bool{}}
 	s.client = ttrpc.NewClient(conn, ttrpc.WithOnClose(func() { close(s.closed) }))
 	s.task = newTaskClient(s.client, version, name)
 	return s, nil
@@ -171,7 +196,7 @@ func (r *Runtime) cleanup(ctx context.Context, t runtime.Task) (runtime.Exit, er
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	removeSocket(t.Bundle)
+	r.removeSocket(t.Bundle)
 	if err != nil {
 		return runtime.Exit{}, fmt.Errorf("%s delete failed: %w: %s", filepath.Base(t.Runtime.Path), err, lastLine(stderr.String()))
 	}
@@ -182,12 +207,19 @@ func (r *Runtime) cleanup(ctx context.Context, t runtime.Task) (runtime.Exit, er
 	return runtime.Exit{Pid: resp.Pid, Status: resp.ExitStatus, Timestamp: timestamp(resp.ExitedAt)}, nil
 }
 
-// removeSocket removes the socket file a killed shim leaves behind.
-func removeSocket(bundle string) {
-	if b, err := os.ReadFile(filepath.Join(bundle, addressFile)); err == nil {
-		if p, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "unix://"); ok {
-			_ = os.Remove(p)
-		}
+// removeSocket removes the socket file a killed shim leaves behind, unless a live shim connected at
+// that address serves tasks: a grouped shim serves the bundle's task and others.
+func (r *Runtime) removeSocket(bundle string) {
+	b, err := os.ReadFile(filepath.Join(bundle, addressFile))
+	if err != nil {
+		return
+	}
+	address := strings.TrimSpace(string(b))
+	r.mu.Lock()
+	live := r.shimAtLocked(address) != nil
+	r.mu.Unlock()
+	if p, ok := strings.CutPrefix(address, "unix://"); ok && !live {
+		_ = os.Remove(p)
 	}
 }
 

@@ -2,6 +2,7 @@ package v2
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"testing"
@@ -65,9 +66,11 @@ func TestForward(t *testing.T) {
 		published = append(published, env.Namespace+" "+env.Topic)
 	}})
 	task := runtime.Task{Namespace: "ns", ID: "c1"}
-	if err := r.listenEvents(task); err != nil {
+	e, err := r.listenEvents(task, r.eventsPath(task))
+	if err != nil {
 		t.Fatal(err)
 	}
+	r.bind(task, pipeShim(t, "unix:///s1", e))
 	conn, err := net.Dial("unix", r.eventsPath(task))
 	if err != nil {
 		t.Fatal(err)
@@ -109,5 +112,88 @@ func TestStdioCheck(t *testing.T) {
 		if err := stdioCheck("", tc.out, tc.errPath, tc.tty); (err == nil) != tc.ok {
 			t.Errorf("stdioCheck(%q, %q, %v) = %v", tc.out, tc.errPath, tc.tty, err)
 		}
+	}
+}
+
+// pipeShim is a shim at address whose connection goes nowhere, publishing at e.
+func pipeShim(t *testing.T, address string, e *endpoint) *shim {
+	a, b := net.Pipe()
+	t.Cleanup(func() { b.Close() })
+	s := &shim{closed: make(chan struct{}), address: address, events: e, tasks: map[string]bool{}}
+	s.client = ttrpc.NewClient(a, ttrpc.WithOnClose(func() { close(s.closed) }))
+	return s
+}
+
+// TestGroupedShim: a task whose shim's start answers the address of a connected shim shares it and
+// its events endpoint; the endpoint takes the events of every task the shim serves and no other's,
+// and the connection, the endpoint and its socket go with the shim's last task.
+func TestGroupedShim(t *testing.T) {
+	var published []string
+	r := New(Opts{EventsDir: t.TempDir(), Publish: func(_ context.Context, env *types.Envelope) {
+		var oom events.TaskOOM
+		_ = proto.Unmarshal(env.Event.Value, &oom)
+		published = append(published, oom.ContainerID)
+	}})
+	start := func(id, address string) (runtime.Task, *shim) {
+		task := runtime.Task{Namespace: "ns", ID: id}
+		e, err := r.listenEvents(task, r.eventsPath(task))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return task, r.bind(task, pipeShim(t, address, e))
+	}
+	c1, s1 := start("c1", "unix:///group")
+	c2, s2 := start("c2", "unix:///group")
+	_, s3 := start("c3", "unix:///other")
+	if s2 != s1 || s3 == s1 || len(r.endpoints) != 2 {
+		t.Fatalf("c2 does not share c1's shim, or c3 does: %p %p %p, %d endpoints", s1, s2, s3, len(r.endpoints))
+	}
+	if _, err := os.Stat(r.eventsPath(c2)); !os.IsNotExist(err) {
+		t.Errorf("the events endpoint c2's start listened on is left: %v", err)
+	}
+	conn, err := net.Dial("unix", s1.events.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := ttrpc.NewClient(conn)
+	defer client.Close()
+	ec := eventsttrpc.NewTTRPCEventsClient(client)
+	send := func(ids ...string) {
+		for _, id := range ids {
+			if _, err := ec.Forward(context.Background(), envelope(t, "/tasks/oom", &events.TaskOOM{ContainerID: id})); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, step := range []struct {
+		forget     runtime.Task
+		shared     bool
+		send, want []string
+	}{
+		{send: []string{"c1", "c2", "c3"}, want: []string{"c1", "c2"}},
+		{forget: c1, shared: true, send: []string{"c1", "c2"}, want: []string{"c2"}},
+		{forget: c2},
+	} {
+		published = nil
+		if step.forget.ID != "" {
+			if shared := r.forget(step.forget); shared != step.shared {
+				t.Errorf("forget %s: shared %v, want %v", step.forget.ID, shared, step.shared)
+			}
+		}
+		send(step.send...)
+		if fmt.Sprint(published) != fmt.Sprint(step.want) {
+			t.Errorf("after forgetting %q: published %v, want %v", step.forget.ID, published, step.want)
+		}
+	}
+	select {
+	case <-s1.closed:
+	case <-time.After(time.Second):
+		t.Error("the group's shim is connected after its last task")
+	}
+	if !s3.alive() {
+		t.Error("the other shim's connection was closed")
+	}
+	if _, err := os.Stat(s1.events.path); !os.IsNotExist(err) {
+		t.Errorf("events socket left after the group's last task: %v", err)
 	}
 }

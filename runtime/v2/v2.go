@@ -31,8 +31,8 @@ type Runtime struct {
 	publish     func(context.Context, *types.Envelope)
 
 	mu        sync.Mutex
-	shims     map[string]*shim     // by namespace/id
-	endpoints map[string]*endpoint // the shims' events endpoints, by namespace/id
+	shims     map[string]*shim     // by namespace/id; the tasks of a grouped shim share one
+	endpoints map[string]*endpoint // the shims' events endpoints, by socket path
 }
 
 type timeouts struct {
@@ -43,7 +43,7 @@ type timeouts struct {
 type Opts struct {
 	// GRPCAddress is corrald's API socket, passed to shims as -address.
 	GRPCAddress string
-	// EventsDir holds the shims' events sockets, one per task, each passed to its shim as
+	// EventsDir holds the shims' events sockets, one per shim, each passed to its shim as
 	// TTRPC_ADDRESS.
 	EventsDir string
 	// Self is corrald's executable, passed as -publish-binary.
@@ -115,29 +115,55 @@ func (r *Runtime) get(ctx context.Context, t runtime.Task) (*shim, error) {
 		return s, nil
 	}
 	// Dial without the family's lock: Forward needs it and must never wait on a slow shim.
-	s, err := r.reconnect(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if prev, ok := r.shims[key(t)]; ok { // another caller reconnected meanwhile
-		s.close()
-		return prev, nil
-	}
-	r.shims[key(t)] = s
-	return s, nil
+	return r.reconnect(ctx, t)
 }
 
-// forget drops the task's shim connection and events endpoint.
-func (r *Runtime) forget(t runtime.Task) {
+// shimAtLocked returns the live shim connected at address, if any. The caller holds r.mu.
+func (r *Runtime) shimAtLocked(address string) *shim {
+	for _, s := range r.shims {
+		if s.address == address && s.alive() {
+			return s
+		}
+	}
+	return nil
+}
+
+// bind records that shim s serves task t. If a live shim is connected at the same address already,
+// s is the answer of a grouped shim's start (or of a concurrent reconnect): the connected shim
+// serves t too, and s is closed. bind returns the shim that serves t.
+func (r *Runtime) bind(t runtime.Task, s *shim) *shim {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if s, ok := r.shims[key(t)]; ok {
+	if prev := r.shimAtLocked(s.address); prev != nil && prev != s {
 		s.close()
-		delete(r.shims, key(t))
+		if s.events != prev.events {
+			r.releaseEventsLocked(s.events, t)
+		}
+		s = prev
 	}
-	r.closeEventsLocked(t)
+	s.tasks[key(t)] = true
+	s.events.tasks[key(t)] = true
+	r.shims[key(t)] = s
+	return s
+}
+
+// forget drops task t from its shim. The shim's connection and events endpoint are closed with its
+// last task; forget reports whether the shim still serves other tasks.
+func (r *Runtime) forget(t runtime.Task) (shared bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.shims[key(t)]
+	if !ok {
+		return false
+	}
+	delete(r.shims, key(t))
+	delete(s.tasks, key(t))
+	r.releaseEventsLocked(s.events, t)
+	if len(s.tasks) > 0 {
+		return true
+	}
+	s.close()
+	return false
 }
 
 // stdioCheck enforces the shims' all-or-none rule for non-terminal stdio.
