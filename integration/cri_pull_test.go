@@ -78,8 +78,14 @@ func TestCRIPull(t *testing.T) {
 	d.crictl("rmi", private).must(t)
 	d.crictl("pull", "--auth", base64.StdEncoding.EncodeToString([]byte("corral:s3cret")), private).must(t)
 
-	// Both references name the same image (one config): rmi of one removes every name.
+	// rmi removes every name of an image: its tag, its repository digest and its id.
 	d.crictl("rmi", private).must(t)
+	if names := d.ctr("-n", "k8s.io", "images", "ls", "-q").must(t); strings.Contains(names, "auth.corral.test") {
+		t.Errorf("names of %s left after its rmi: %s", private, names)
+	}
+	if strings.Contains(d.ctr("-n", "k8s.io", "images", "ls", "-q").must(t), ref+"\n") {
+		d.crictl("rmi", ref).must(t) // not removed with private: another config, another image
+	}
 	if names := d.ctr("-n", "k8s.io", "images", "ls", "-q").must(t); strings.Contains(names, "corral.test") || strings.Contains(names, st.Status.ID) {
 		t.Errorf("image records after rmi: %s", names)
 	}
