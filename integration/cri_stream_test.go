@@ -72,7 +72,24 @@ func (d *criDaemon) crictlIn(t *testing.T, stdin string, pty bool, args ...strin
 // stdin to its end, a terminal with its size; and that Exec refuses what it must.
 func TestCRIStreamExec(t *testing.T) {
 	requireTool(t, "script")
-	d := startCRIContainers(t, "")
+	d := startCRIContainers(t, "[cri.runtimes.runsc]\nruntime = \"runsc\"\n")
+	for _, handler := range []string{"lxc", "runsc"} {
+		t.Run(handler, func(t *testing.T) {
+			podCfg := crisPod(t, "exec-"+handler)
+			pod, id := d.crisRunOn(t, handler, "exec-"+handler, cricContainer("exec-"+handler, "sleep", "1000"), podCfg)
+			if out := d.crictl("exec", id, "sh", "-c", "echo out-$(hostname)").must(t); strings.TrimSpace(out) != "out-cris-exec-"+handler {
+				t.Errorf("exec: %q", out)
+			}
+			if r := d.crictlIn(t, "line one\n", false, "exec", "-i", id, "sh", "-c", "cat; echo cat-done"); r.code != 0 || r.stdout != "line one\ncat-done\n" {
+				t.Errorf("exec -i cat: %+v", r)
+			}
+			if r := d.crictlIn(t, "", true, "exec", "-i", "-t", id, "sh", "-c", "'tty; echo done'"); r.code != 0 || !strings.Contains(r.stdout, "done") {
+				t.Errorf("exec -it: %+v", r)
+			}
+			d.crictl("stopp", pod).must(t)
+			d.crictl("rmp", pod).must(t)
+		})
+	}
 	podCfg := crisPod(t, "exec")
 	pod, id := d.crisRun(t, "exec", cricContainer("exec", "sleep", "1000"), podCfg)
 
@@ -137,12 +154,11 @@ func TestCRIStreamExec(t *testing.T) {
 // and a terminal; the log is written all along, and removal leaves no FIFO.
 func TestCRIStreamAttach(t *testing.T) {
 	requireTool(t, "script")
-	d := startCRIContainers(t, "")
+	d := startCRIContainers(t, "[cri.runtimes.runsc]\nruntime = \"runsc\"\n")
 
-	// corral-shim keeps the FIFOs of a runc container, and relays to them as the binary:// logger of
-	// a shim v2 container. Not yet on lxc: an lxc pod's pause pid is at times one that is already
-	// gone, and its containers then fail to start (as in TestCRIContainerExecStatsUpdate).
-	for _, tc := range []struct{ handler, tool string }{{"runc", ""}, {"v2", "containerd-shim-runc-v2"}} {
+	// corral-shim keeps the FIFOs of a runc, lxc or runsc container, and relays to them as the
+	// binary:// logger of a shim v2 container.
+	for _, tc := range []struct{ handler, tool string }{{"runc", ""}, {"v2", "containerd-shim-runc-v2"}, {"lxc", "lxc-execute"}, {"runsc", "runsc"}} {
 		t.Run("output-"+tc.handler, func(t *testing.T) {
 			if tc.tool != "" {
 				requireTool(t, tc.tool)
@@ -237,12 +253,14 @@ func attachFirstLine(t *testing.T, d *criDaemon, id string) string {
 // and in a host-network pod.
 func TestCRIStreamPortForward(t *testing.T) {
 	d := startCRIContainers(t, "")
+	// Not on runsc: corral runs gVisor with --network=none, so the pod's network namespace is not
+	// where its processes listen.
 	for _, tc := range []struct {
-		name string
-		host bool
-	}{{"pod-network", false}, {"host-network", true}} {
+		name, handler string
+		host          bool
+	}{{"pod-network", "runc", false}, {"host-network", "runc", true}, {"pod-network-lxc", "lxc", false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			podCfg := crisPod(t, "pf-"+map[bool]string{false: "pod", true: "host"}[tc.host])
+			podCfg := crisPod(t, "pf-"+map[bool]string{false: "pod", true: "host"}[tc.host]+"-"+tc.handler)
 			port := 8080
 			if tc.host {
 				podCfg.Linux.SecurityContext = &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: &runtimeapi.NamespaceOption{Network: runtimeapi.NamespaceMode_NODE}}
@@ -250,7 +268,7 @@ func TestCRIStreamPortForward(t *testing.T) {
 			}
 			// httpd listens on loopback only: port-forward must dial inside the pod.
 			cfg := cricContainer(podCfg.Metadata.Name, "sh", "-c", fmt.Sprintf("mkdir /tmp/www; echo hello-%s > /tmp/www/index.html; exec httpd -f -p 127.0.0.1:%d -h /tmp/www", tc.name, port))
-			pod, _ := d.crisRun(t, strings.TrimPrefix(podCfg.Metadata.Name, "cris-"), cfg, podCfg)
+			pod, _ := d.crisRunOn(t, tc.handler, strings.TrimPrefix(podCfg.Metadata.Name, "cris-"), cfg, podCfg)
 			local := freePort(t)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
