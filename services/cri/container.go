@@ -9,8 +9,10 @@ import (
 
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/containerd/api/types/task"
+	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/proto"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -111,22 +113,30 @@ func (s *Service) findContainer(ctx context.Context, id string) (*ctr, error) {
 	if err != nil {
 		return nil, err
 	}
-	var found *ctr
-	for _, c := range all {
-		if c.id == id {
-			return c, nil
+	return byID("container", id, all, func(c *ctr) string { return c.id })
+}
+
+// byID returns the one of all, things of a kind what, whose id (idOf) is id, or else the one whose
+// id starts with it: InvalidArgument if several do, NotFound if none does.
+func byID[T any](what, id string, all []T, idOf func(T) string) (T, error) {
+	var found T
+	n := 0
+	for _, v := range all {
+		if idOf(v) == id {
+			return v, nil
 		}
-		if strings.HasPrefix(c.id, id) {
-			if found != nil {
-				return nil, fmt.Errorf("container id prefix %q is ambiguous: %w", id, errdefs.ErrInvalidArgument)
-			}
-			found = c
+		if strings.HasPrefix(idOf(v), id) {
+			found, n = v, n+1
 		}
 	}
-	if found == nil {
-		return nil, fmt.Errorf("container %s: %w", id, errdefs.ErrNotFound)
+	switch n {
+	case 0:
+		return found, fmt.Errorf("%s %s: %w", what, id, errdefs.ErrNotFound)
+	case 1:
+		return found, nil
 	}
-	return found, nil
+	var zero T
+	return zero, fmt.Errorf("%s id prefix %q is ambiguous: %w", what, id, errdefs.ErrInvalidArgument)
 }
 
 // reason is why a container exited, as kubelet expects it.
@@ -141,4 +151,21 @@ func (c *ctr) reason() string {
 	default:
 		return "Error"
 	}
+}
+
+// loadTask loads container id and its task, with the process spec its execs start from.
+func (s *Service) loadTask(ctx context.Context, id string) (containerd.Task, *specs.Process, error) {
+	cc, err := s.client.LoadContainer(ctx, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to load container %s: %w", id, err)
+	}
+	spec, err := cc.Spec(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to read spec of container %s: %w", id, err)
+	}
+	task, err := cc.Task(ctx, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to load task of container %s: %w", id, err)
+	}
+	return task, spec.Process, nil
 }

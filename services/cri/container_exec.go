@@ -30,19 +30,11 @@ func (s *Service) ExecSync(ctx context.Context, r *runtimeapi.ExecSyncRequest) (
 	if c.state != runtimeapi.ContainerState_CONTAINER_RUNNING {
 		return nil, fmt.Errorf("container %s is %s, not running: %w", c.id, c.state, errdefs.ErrFailedPrecondition)
 	}
-	cc, err := s.client.LoadContainer(ctx, c.id)
+	task, base, err := s.loadTask(ctx, c.id)
 	if err != nil {
-		return nil, fmt.Errorf("failed to load container %s: %w", c.id, err)
+		return nil, err
 	}
-	spec, err := cc.Spec(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read spec of container %s: %w", c.id, err)
-	}
-	task, err := cc.Task(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("failed to load task of container %s: %w", c.id, err)
-	}
-	pspec := *spec.Process
+	pspec := *base
 	pspec.Args, pspec.Terminal = r.GetCmd(), false
 	var stdout, stderr bytes.Buffer
 	execID := "exec-" + newID()[:16]

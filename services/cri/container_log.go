@@ -26,13 +26,9 @@ func (s *Service) ReopenContainerLog(ctx context.Context, r *runtimeapi.ReopenCo
 	if c.logPath == "" {
 		return nil, fmt.Errorf("container %s has no log path: %w", c.id, errdefs.ErrFailedPrecondition)
 	}
-	cc, err := s.client.LoadContainer(ctx, c.id)
+	task, _, err := s.loadTask(ctx, c.id)
 	if err != nil {
-		return nil, fmt.Errorf("failed to load container %s: %w", c.id, err)
-	}
-	task, err := cc.Task(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("failed to load task of container %s: %w", c.id, err)
+		return nil, err
 	}
 	if err := task.Update(ctx, containerd.WithAnnotations(map[string]string{keeper.AnnotationReopenLog: "true"})); err != nil {
 		return nil, fmt.Errorf("failed to reopen the log of container %s: %w", c.id, err)

@@ -99,20 +99,5 @@ func (s *Service) find(ctx context.Context, id string) (*sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	var found *sandbox
-	for _, sb := range all {
-		if sb.id == id {
-			return sb, nil
-		}
-		if strings.HasPrefix(sb.id, id) {
-			if found != nil {
-				return nil, fmt.Errorf("pod sandbox id prefix %q is ambiguous: %w", id, errdefs.ErrInvalidArgument)
-			}
-			found = sb
-		}
-	}
-	if found == nil {
-		return nil, fmt.Errorf("pod sandbox %s: %w", id, errdefs.ErrNotFound)
-	}
-	return found, nil
+	return byID("pod sandbox", id, all, func(sb *sandbox) string { return sb.id })
 }

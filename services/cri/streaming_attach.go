@@ -84,13 +84,9 @@ func (r streamRuntime) Attach(ctx context.Context, id string, in io.Reader, out,
 	if _, err := os.Stat(p.Stdout); err != nil {
 		return fmt.Errorf("container %s was started without stdio to attach to (a shim v2 container with stdin, a terminal or no log): %w", c.id, errdefs.ErrFailedPrecondition)
 	}
-	cc, err := s.client.LoadContainer(ctx, c.id)
+	task, _, err := s.loadTask(ctx, c.id)
 	if err != nil {
-		return fmt.Errorf("failed to load container %s: %w", c.id, err)
-	}
-	task, err := cc.Task(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("failed to load task of container %s: %w", c.id, err)
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

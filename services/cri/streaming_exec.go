@@ -31,19 +31,11 @@ var _ streaming.Runtime = streamRuntime{}
 func (r streamRuntime) Exec(ctx context.Context, id string, cmd []string, in io.Reader, out, errOut io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize) error {
 	s := r.s
 	ctx = s.ns(ctx)
-	cc, err := s.client.LoadContainer(ctx, id)
+	task, base, err := s.loadTask(ctx, id)
 	if err != nil {
-		return fmt.Errorf("failed to load container %s: %w", id, err)
+		return err
 	}
-	spec, err := cc.Spec(ctx)
-	if err != nil {
-		return fmt.Errorf("failed to read spec of container %s: %w", id, err)
-	}
-	task, err := cc.Task(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("failed to load task of container %s: %w", id, err)
-	}
-	pspec := *spec.Process
+	pspec := *base
 	pspec.Args, pspec.Terminal = cmd, tty
 	var stdin io.Reader
 	eof := make(chan struct{})
