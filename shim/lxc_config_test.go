@@ -28,7 +28,7 @@ func lxcSpec() *specs.Spec {
 func TestWriteLXCConfig(t *testing.T) {
 	h := fakeHierarchies(t)
 	seccomp := lxcSpec()
-	seccomp.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	seccomp.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess}
 	busy := lxcSpec()
 	busy.Linux.CgroupsPath = "/busy/c1"
 	missing := lxcSpec()

@@ -20,6 +20,9 @@ type TranslateOpts struct {
 	// Stat stats host paths: bind mount sources (to create a directory or a file to mount on) and
 	// masked paths (a directory is masked with a tmpfs, a file with /dev/null). Nil means os.Stat.
 	Stat func(name string) (fs.FileInfo, error)
+	// SeccompPath is where the runtime writes Config.Seccomp, the seccomp policy lxc.seccomp.profile
+	// loads. A spec with linux.seccomp needs it.
+	SeccompPath string
 }
 
 // translator accumulates the config while it walks the spec.
