@@ -84,3 +84,23 @@ func TestWriteLXCConfig(t *testing.T) {
 		t.Errorf("another user's cgroup was removed: %v", err)
 	}
 }
+
+// TestWriteLXCConfigSeccomp: the seccomp policy is written next to the config, which loads it.
+func TestWriteLXCConfigSeccomp(t *testing.T) {
+	spec := lxcSpec()
+	spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"sethostname"}, Action: specs.ActErrno}}}
+	dir := t.TempDir()
+	if _, err := writeLXCConfig(dir, &Config{Namespace: "default", ID: "sec"}, spec, fakeHierarchies(t)); err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(dir, LXCPath, "sec", "seccomp")
+	b, err := os.ReadFile(policy)
+	if err != nil || string(b) != "2\ndenylist allow\nsethostname errno 1\n" {
+		t.Errorf("policy %q, %v", b, err)
+	}
+	conf, err := os.ReadFile(filepath.Join(dir, LXCPath, "sec", "config"))
+	if err != nil || !strings.Contains(string(conf), `lxc.seccomp.profile = "`+policy+`"`) {
+		t.Errorf("config does not load the policy (%v):\n%s", err, conf)
+	}
+}
