@@ -161,7 +161,7 @@ func TestLCRUnexpressible(t *testing.T) {
 		class       error
 		edit        func(*specs.Spec)
 	}{
-		{"seccomp", "linux.seccomp", errdefs.ErrNotImplemented, func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow} }},
+		{"seccomp", "linux.seccomp.defaultAction", errdefs.ErrNotImplemented, func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess} }},
 		{"hooks", "hooks.prestart", errdefs.ErrNotImplemented, func(s *specs.Spec) { s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}} }},
 		{"newline", "process.env[1]", errdefs.ErrInvalidArgument, func(s *specs.Spec) { s.Process.Env = append(s.Process.Env, "A=1\nlxc.hook.pre-start = /bin/sh") }},
 	} {

@@ -15,7 +15,9 @@ import (
 // writeLXCConfig translates the spec into the LXC config <dir>/LXCPath/<id>/config and returns
 // what the lxc driver runs. A spec field LXC cannot express fails here, naming the field.
 func writeLXCConfig(dir string, c *Config, spec *specs.Spec, h *lcr.Hierarchies) (*LXCConfig, error) {
-	cfg, err := lcr.Translate(spec, lcr.TranslateOpts{CgroupV2: h.V2(), CgroupDir: path.Join("corral", c.Namespace, c.ID)})
+	confDir := filepath.Join(dir, LXCPath, c.ID)
+	seccomp := filepath.Join(confDir, "seccomp")
+	cfg, err := lcr.Translate(spec, lcr.TranslateOpts{CgroupV2: h.V2(), CgroupDir: path.Join("corral", c.Namespace, c.ID), SeccompPath: seccomp})
 	if err != nil {
 		return nil, fmt.Errorf("failed to translate the spec into an LXC config: %w", err)
 	}
@@ -26,9 +28,13 @@ func writeLXCConfig(dir string, c *Config, spec *specs.Spec, h *lcr.Hierarchies)
 	if err := lcr.CheckCommand(spec); err != nil {
 		return nil, err
 	}
-	confDir := filepath.Join(dir, LXCPath, c.ID)
 	if err := os.MkdirAll(confDir, 0o700); err != nil {
 		return nil, err
+	}
+	if cfg.Seccomp != "" {
+		if err := os.WriteFile(seccomp, []byte(cfg.Seccomp), 0o600); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.WriteFile(filepath.Join(confDir, "config"), cfg.Marshal(), 0o600); err != nil {
 		return nil, err

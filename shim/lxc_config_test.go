@@ -28,7 +28,7 @@ func lxcSpec() *specs.Spec {
 func TestWriteLXCConfig(t *testing.T) {
 	h := fakeHierarchies(t)
 	seccomp := lxcSpec()
-	seccomp.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	seccomp.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess}
 	busy := lxcSpec()
 	busy.Linux.CgroupsPath = "/busy/c1"
 	missing := lxcSpec()
@@ -82,5 +82,25 @@ func TestWriteLXCConfig(t *testing.T) {
 	}
 	if _, err := os.Stat(tree); err != nil {
 		t.Errorf("another user's cgroup was removed: %v", err)
+	}
+}
+
+// TestWriteLXCConfigSeccomp: the seccomp policy is written next to the config, which loads it.
+func TestWriteLXCConfigSeccomp(t *testing.T) {
+	spec := lxcSpec()
+	spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"sethostname"}, Action: specs.ActErrno}}}
+	dir := t.TempDir()
+	if _, err := writeLXCConfig(dir, &Config{Namespace: "default", ID: "sec"}, spec, fakeHierarchies(t)); err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(dir, LXCPath, "sec", "seccomp")
+	b, err := os.ReadFile(policy)
+	if err != nil || string(b) != "2\ndenylist allow\nsethostname errno 1\n" {
+		t.Errorf("policy %q, %v", b, err)
+	}
+	conf, err := os.ReadFile(filepath.Join(dir, LXCPath, "sec", "config"))
+	if err != nil || !strings.Contains(string(conf), `lxc.seccomp.profile = "`+policy+`"`) {
+		t.Errorf("config does not load the policy (%v):\n%s", err, conf)
 	}
 }

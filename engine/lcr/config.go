@@ -17,6 +17,9 @@ type Line struct {
 // Config is an LXC container configuration: its items in the order LXC applies them.
 type Config struct {
 	Lines []Line
+	// Seccomp is the seccomp policy (LXC's version 2 format) to write at TranslateOpts.SeccompPath,
+	// or "" for none.
+	Seccomp string
 }
 
 // add appends key = value. Callers have validated value with checkValue.
@@ -78,6 +81,7 @@ var keys = map[string]bool{
 	"lxc.selinux.context": true, "lxc.proc.oom_score_adj": true, "lxc.mount.entry": true, "lxc.mount.auto": true,
 	"lxc.sysctl.": true, "lxc.idmap": true, "lxc.arch": true, "lxc.time.offset.boot": true,
 	"lxc.time.offset.monotonic": true, "lxc.signal.stop": true, "lxc.hook.version": true, "lxc.hook.mount": true,
+	"lxc.seccomp.profile": true,
 }
 
 // KnownKey reports whether key is one the translation may write.

@@ -2,6 +2,7 @@ package lcr_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -72,6 +73,7 @@ func FuzzTranslate(f *testing.F) {
 		`{"root":{"path":"/r"},"process":{"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"mount"},{"type":"network"}],"sysctl":{"net.a":"1\"","net.b c":"2"}}}`,
 		`{"root":{"path":"/r"},"process":{"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"mount"}],"resources":{"unified":{"memory.high":"max"},"cpu":{"cpus":"0-3"},"memory":{"limit":-1}}}}`,
 		`{"root":{"path":"/r"},"process":{"args":["sh"],"cwd":"/"},"mounts":[{"destination":"/p","type":"proc","source":"#x\\y"}],"linux":{"namespaces":[{"type":"mount"}],"maskedPaths":["/proc/acpi","/srv/file"],"readonlyPaths":["/a\\b"]}}`,
+		`{"root":{"path":"/r"},"process":{"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"mount"}],"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","x y"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_MASKED_EQ"}]}]}}}`,
 	} {
 		f.Add([]byte(seed), false)
 	}
@@ -82,11 +84,22 @@ func FuzzTranslate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		c, err := lcr.Translate(s, lcr.TranslateOpts{CgroupV2: v2, CgroupDir: "corral/d/c", Stat: fakeStat})
+		c, err := lcr.Translate(s, lcr.TranslateOpts{CgroupV2: v2, CgroupDir: "corral/d/c", Stat: fakeStat, SeccompPath: "/s"})
 		if err != nil {
 			return
 		}
 		assertParses(t, c)
+		if c.Seccomp != "" {
+			lines := strings.Split(strings.TrimSuffix(c.Seccomp, "\n"), "\n")
+			if lines[0] != "2" || !seccompHead.MatchString(lines[1]) {
+				t.Errorf("seccomp policy header %q", lines[:2])
+			}
+			for _, l := range lines[2:] {
+				if !seccompRule.MatchString(l) {
+					t.Errorf("seccomp rule %q is not `name action [index,value,op,mask]...`", l)
+				}
+			}
+		}
 		for _, l := range c.Lines {
 			if l.Key == "lxc.mount.entry" && (len(strings.Fields(l.Value)) != 6 || strings.HasPrefix(l.Value, "#")) {
 				t.Errorf("mount entry %q is not an fstab line of 6 fields", l.Value)
@@ -94,6 +107,11 @@ func FuzzTranslate(f *testing.F) {
 		}
 	})
 }
+
+var (
+	seccompHead = regexp.MustCompile(`^(denylist allow|allowlist (kill|trap|errno [0-9]+))$`)
+	seccompRule = regexp.MustCompile(`^[a-z0-9_]+ (allow|kill|trap|errno [0-9]+)( \[[0-5],[0-9]+,SCMP_CMP_[A-Z_]+,[0-9]+\])*$`)
+)
 
 func jsonSpec(s *specs.Spec) ([]byte, error) { return json.Marshal(s) }
 

@@ -20,6 +20,9 @@ type TranslateOpts struct {
 	// Stat stats host paths: bind mount sources (to create a directory or a file to mount on) and
 	// masked paths (a directory is masked with a tmpfs, a file with /dev/null). Nil means os.Stat.
 	Stat func(name string) (fs.FileInfo, error)
+	// SeccompPath is where the runtime writes Config.Seccomp, the seccomp policy lxc.seccomp.profile
+	// loads. A spec with linux.seccomp needs it.
+	SeccompPath string
 }
 
 // translator accumulates the config while it walks the spec.
@@ -32,7 +35,8 @@ type translator struct {
 
 // Translate returns the LXC configuration that runs spec with lxc-execute: rootfs, hostname,
 // namespaces, process (env, cwd, user and groups, capabilities, rlimits, no_new_privs, LSM labels,
-// OOM score), mounts with masked and read-only paths, sysctls, and cgroup limits and device rules.
+// OOM score), mounts with masked and read-only paths, sysctls, cgroup limits and device rules, host
+// device nodes, and the seccomp policy (Config.Seccomp).
 // A field LXC cannot express is an error naming the field (errdefs.ErrNotImplemented), an invalid
 // value one naming the field and what is accepted (errdefs.ErrInvalidArgument); nothing is dropped.
 // The process's args are not part of the config: lxc-execute takes them on its command line.

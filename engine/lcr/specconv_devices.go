@@ -2,7 +2,11 @@ package lcr
 
 import (
 	"fmt"
+	"io/fs"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -32,8 +36,10 @@ func (t *translator) devices() error {
 		return nil
 	}
 	for i, d := range t.spec.Linux.Devices {
-		if !isAutodevNode(d) {
-			return unsupported(fmt.Sprintf("linux.devices[%d]", i), fmt.Sprintf("stock LXC creates only %s; bind-mount the host's %s through mounts instead", autodevList(), d.Path))
+		if !isAutodevNode(d) && !lxcNodes[d.Path] {
+			if err := t.hostDevice(fmt.Sprintf("linux.devices[%d]", i), d); err != nil {
+				return err
+			}
 		}
 	}
 	if r := t.spec.Linux.Resources; r != nil {
@@ -52,6 +58,38 @@ func (t *translator) devices() error {
 	for _, rule := range allowedDevices {
 		t.c.add(t.cgroupKey("devices.allow"), rule)
 	}
+	return nil
+}
+
+// lxcNodes are the nodes LXC sets up itself: the ptmx of the container's devpts instance and the
+// console; a host node mounted there would be in LXC's way.
+var lxcNodes = setOf(`/dev/ptmx /dev/console`)
+
+// hostDevice bind-mounts the host's node for d: LXC creates no device nodes but the default ones
+// (autodev), so a device is only expressible when the host has the same node at the same path, as
+// it has for a privileged container's host devices.
+func (t *translator) hostDevice(field string, d specs.LinuxDevice) error {
+	dest, err := destination(field+".path", d.Path)
+	if err != nil {
+		return err
+	}
+	other := fmt.Sprintf("stock LXC creates only %s and can otherwise only bind-mount the host's node at %s", autodevList(), d.Path)
+	fi, err := t.o.Stat(d.Path)
+	if err != nil {
+		return unsupported(field, fmt.Sprintf("%s, which cannot be looked up: %v", other, err))
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	typ := map[fs.FileMode]string{fs.ModeDevice: "b", fs.ModeDevice | fs.ModeCharDevice: "c"}[fi.Mode().Type()]
+	switch {
+	case !ok || typ == "" || (typ != d.Type && !(d.Type == "u" && typ == "c")):
+		return unsupported(field, fmt.Sprintf("%s, which is not a %q device", other, d.Type))
+	case int64(unix.Major(uint64(st.Rdev))) != d.Major || int64(unix.Minor(uint64(st.Rdev))) != d.Minor:
+		return unsupported(field, fmt.Sprintf("%s, which is device %d:%d, not %d:%d", other, unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev)), d.Major, d.Minor))
+	case d.FileMode != nil && d.FileMode.Perm() != fi.Mode().Perm(),
+		d.UID != nil && *d.UID != st.Uid, d.GID != nil && *d.GID != st.Gid:
+		return unsupported(field, fmt.Sprintf("%s, whose owner or mode differ from the spec's", other))
+	}
+	t.c.add("lxc.mount.entry", fstab(d.Path, dest, "none", "bind,create=file"))
 	return nil
 }
 

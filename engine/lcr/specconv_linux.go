@@ -15,8 +15,6 @@ func (t *translator) linuxOther() error {
 		return nil
 	}
 	switch {
-	case l.Seccomp != nil:
-		return unsupported("linux.seccomp", "translating OCI seccomp into LXC's seccomp policy format is not implemented")
 	case len(l.NetDevices) > 0:
 		return unsupported("linux.netDevices", "LXC moves network devices only through lxc.net.* network types")
 	case l.IntelRdt != nil:
@@ -25,6 +23,11 @@ func (t *translator) linuxOther() error {
 		return unsupported("linux.memoryPolicy", "LXC has no NUMA memory policy key")
 	case l.MountLabel != "":
 		return unsupported("linux.mountLabel", "LXC has no SELinux mount label key")
+	}
+	if l.Seccomp != nil {
+		if err := t.seccomp(); err != nil {
+			return err
+		}
 	}
 	if l.Personality != nil {
 		if err := t.personality(l.Personality); err != nil {

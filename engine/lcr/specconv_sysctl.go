@@ -28,14 +28,16 @@ func (t *translator) sysctls() error {
 			return err
 		}
 		proc := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
-		for _, ro := range append(append([]string(nil), t.spec.Linux.ReadonlyPaths...), t.spec.Linux.MaskedPaths...) {
-			if ro = path.Clean(ro); proc == ro || strings.HasPrefix(proc, strings.TrimSuffix(ro, "/")+"/") {
-				return unsupported(field, fmt.Sprintf("LXC sets sysctls after the container's mounts, and %s is masked or read-only", ro))
-			}
-		}
 		v := t.spec.Linux.Sysctl[k]
 		if err := checkValue(field, v); err != nil {
 			return err
+		}
+		if t.hidden(proc) {
+			// LXC writes lxc.sysctl.* through the container's /proc after its mounts, where /proc/sys
+			// is read-only. A mount hook runs in the container's namespaces before pivot_root, with
+			// the host's writable /proc; the "#" comments out the arguments LXC appends to a hook.
+			t.c.add("lxc.hook.mount", fmt.Sprintf("printf %%s %s >%s #", shellQuote(v), proc))
+			continue
 		}
 		t.c.add("lxc.sysctl."+k, v)
 	}
@@ -63,4 +65,19 @@ func (t *translator) sysctlNamespace(field, k string) error {
 		return invalid(field, fmt.Sprintf("needs a %s namespace in linux.namespaces", ns))
 	}
 	return nil
+}
+
+// hidden says whether the container's proc path is under a masked or read-only path.
+func (t *translator) hidden(proc string) bool {
+	for _, ro := range append(append([]string(nil), t.spec.Linux.ReadonlyPaths...), t.spec.Linux.MaskedPaths...) {
+		if ro = path.Clean(ro); proc == ro || strings.HasPrefix(proc, strings.TrimSuffix(ro, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// shellQuote quotes s for /bin/sh, which runs LXC's hooks.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

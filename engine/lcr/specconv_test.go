@@ -4,11 +4,13 @@ import (
 	"errors"
 	"io/fs"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/corral-dev/corral/engine/lcr"
 )
@@ -19,7 +21,13 @@ var fakeFS = map[string]bool{
 	"/srv/data": true, "/srv/file": false, "/srv/with space": true,
 }
 
+// fakeDevs are the host's character devices: path → major:minor.
+var fakeDevs = map[string][2]uint32{"/dev/null": {1, 3}, "/dev/fuse": {10, 229}}
+
 func fakeStat(name string) (fs.FileInfo, error) {
+	if d, ok := fakeDevs[name]; ok {
+		return fakeDev{unix.Mkdev(d[0], d[1])}, nil
+	}
 	dir, ok := fakeFS[name]
 	if !ok {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
@@ -35,6 +43,17 @@ func (f fakeInfo) Mode() fs.FileMode  { return map[bool]fs.FileMode{true: fs.Mod
 func (f fakeInfo) ModTime() time.Time { return time.Time{} }
 func (f fakeInfo) IsDir() bool        { return f.dir }
 func (f fakeInfo) Sys() any           { return nil }
+
+type fakeDev struct{ rdev uint64 }
+
+func (f fakeDev) Name() string { return "" }
+func (f fakeDev) Size() int64  { return 0 }
+func (f fakeDev) Mode() fs.FileMode {
+	return fs.ModeDevice | fs.ModeCharDevice | 0o666
+}
+func (f fakeDev) ModTime() time.Time { return time.Time{} }
+func (f fakeDev) IsDir() bool        { return false }
+func (f fakeDev) Sys() any           { return &syscall.Stat_t{Rdev: f.rdev} }
 
 var defaultCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
 	"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"}
@@ -71,7 +90,7 @@ func defaultSpec() *specs.Spec {
 
 func translate(t *testing.T, s *specs.Spec, v2 bool) (*lcr.Config, error) {
 	t.Helper()
-	return lcr.Translate(s, lcr.TranslateOpts{CgroupV2: v2, CgroupDir: "corral/default/c1", Stat: fakeStat})
+	return lcr.Translate(s, lcr.TranslateOpts{CgroupV2: v2, CgroupDir: "corral/default/c1", Stat: fakeStat, SeccompPath: "/run/c1/seccomp"})
 }
 
 func TestTranslateDefaultSpec(t *testing.T) {
@@ -206,6 +225,24 @@ func TestTranslateOptions(t *testing.T) {
 			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1", "kernel.msgmax": "8192"}
 			s.Linux.ReadonlyPaths = nil
 		}, false, []string{`lxc.sysctl.kernel.msgmax = "8192"`, `lxc.sysctl.net.ipv4.ip_forward = "1"`}},
+		{"sysctls under read-only /proc/sys", func(s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"kernel.sem": "1 2 3 4", "fs.mqueue.msg_max": "it's"}
+		}, false, []string{`lxc.mount.entry = "proc/sys proc/sys none bind,ro,relative,optional 0 0"`,
+			`lxc.hook.mount = "printf %s 'it'\''s' >/proc/sys/fs/mqueue/msg_max #"`,
+			`lxc.hook.mount = "printf %s '1 2 3 4' >/proc/sys/kernel/sem #"`}},
+		{"seccomp", func(s *specs.Spec) {
+			enosys := uint(38)
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"read", "write"}, Action: specs.ActAllow},
+				{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: &enosys},
+				{Names: []string{"clone"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0x7e020000, ValueTwo: 0, Op: specs.OpMaskedEqual}}},
+				{Names: []string{"personality"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0, Op: specs.OpEqualTo}, {Index: 0, Value: 8, Op: specs.OpEqualTo}}},
+				{Names: []string{"mkdir"}, Action: specs.ActErrno}, // the default: skipped
+			}}
+		}, false, []string{`lxc.seccomp.profile = "/run/c1/seccomp"`}},
+		{"host device", func(s *specs.Spec) {
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}, {Path: "/dev/ptmx", Type: "c", Major: 5, Minor: 2}}
+		}, false, []string{`lxc.mount.entry = "/dev/fuse dev/fuse none bind,create=file 0 0"`, `lxc.cgroup.devices.deny = "a"`}},
 		{"resources v1", func(s *specs.Spec) {
 			s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: int64p(64 << 20)}
 			s.Linux.Resources.Pids = &specs.LinuxPids{Limit: int64p(100)}
@@ -247,6 +284,50 @@ func TestTranslateOptions(t *testing.T) {
 	}
 }
 
+func TestTranslateSeccomp(t *testing.T) {
+	enosys := uint(38)
+	for _, tc := range []struct {
+		name string
+		sec  specs.LinuxSeccomp
+		want string
+	}{
+		{"allowlist", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86_64}, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"read", "write"}, Action: specs.ActAllow},
+			{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: &enosys},
+			{Names: []string{"clone"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0x7e020000, Op: specs.OpMaskedEqual}}},
+			{Names: []string{"personality"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0, Op: specs.OpEqualTo}, {Index: 0, Value: 8, Op: specs.OpEqualTo}}},
+			{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 40, Op: specs.OpNotEqual}, {Index: 1, Value: 2, Op: specs.OpLessThan}}},
+			{Names: []string{"mkdir"}, Action: specs.ActErrno},
+		}}, "2\nallowlist errno 1\nread allow\nwrite allow\nclone3 errno 38\nclone allow [0,0,SCMP_CMP_MASKED_EQ,2114060288]\n" +
+			"personality allow [0,0,SCMP_CMP_EQ,0]\npersonality allow [0,8,SCMP_CMP_EQ,0]\nsocket allow [0,40,SCMP_CMP_NE,0] [1,2,SCMP_CMP_LT,0]\n"},
+		{"denylist", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"sethostname", "setdomainname"}, Action: specs.ActErrno},
+			{Names: []string{"reboot"}, Action: specs.ActKillThread},
+			{Names: []string{"ptrace"}, Action: specs.ActTrap},
+		}}, "2\ndenylist allow\nsethostname errno 1\nsetdomainname errno 1\nreboot kill\nptrace trap\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := defaultSpec()
+			s.Linux.Seccomp = &tc.sec
+			c, err := translate(t, s, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Seccomp != tc.want {
+				t.Errorf("policy\n%s\nwant\n%s", c.Seccomp, tc.want)
+			}
+			if got := c.Value("lxc.seccomp.profile"); got != "/run/c1/seccomp" {
+				t.Errorf("lxc.seccomp.profile = %q", got)
+			}
+		})
+	}
+	s := defaultSpec()
+	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	if _, err := lcr.Translate(s, lcr.TranslateOpts{Stat: fakeStat}); !errors.Is(err, errdefs.ErrNotImplemented) {
+		t.Errorf("seccomp without a policy path: %v, want not implemented", err)
+	}
+}
+
 func TestTranslateErrors(t *testing.T) {
 	notImpl, inval := errdefs.ErrNotImplemented, errdefs.ErrInvalidArgument
 	for _, tc := range []struct {
@@ -255,7 +336,26 @@ func TestTranslateErrors(t *testing.T) {
 		field string // the error names it
 		class error
 	}{
-		{"seccomp", func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow} }, "linux.seccomp", notImpl},
+		{"seccomp kill process", func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess} }, "linux.seccomp.defaultAction", notImpl},
+		{"seccomp flags", func(s *specs.Spec) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}}
+		}, "linux.seccomp.flags", notImpl},
+		{"seccomp bad name", func(s *specs.Spec) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir\nkill"}, Action: specs.ActErrno}}}
+		}, "linux.seccomp.syscalls[0].names[0]", inval},
+		{"seccomp bad op", func(s *specs.Spec) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Op: "LIKE"}}}}}
+		}, "linux.seccomp.syscalls[0].args[0].op", inval},
+		{"seccomp errnoRet on allow", func(s *specs.Spec) {
+			e := uint(1)
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, DefaultErrnoRet: &e}
+		}, "linux.seccomp.defaultAction", inval},
+		{"device not on the host", func(s *specs.Spec) {
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/nope", Type: "c", Major: 1, Minor: 3}}
+		}, "linux.devices[0]", notImpl},
+		{"device number differs from the host's", func(s *specs.Spec) {
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/null", Type: "c", Major: 1, Minor: 4}}
+		}, "linux.devices[0]", notImpl},
 		{"hooks", func(s *specs.Spec) { s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}} }, "hooks.poststop", notImpl},
 		{"ambient caps", func(s *specs.Spec) { s.Process.Capabilities.Ambient = []string{"CAP_KILL"} }, "process.capabilities.ambient", notImpl},
 		{"unknown cap", func(s *specs.Spec) { s.Process.Capabilities.Bounding = []string{"CAP_FLY"} }, "process.capabilities.bounding[0]", inval},
@@ -293,10 +393,6 @@ func TestTranslateErrors(t *testing.T) {
 		{"idmapped mount", func(s *specs.Spec) { s.Mounts[0].UIDMappings = []specs.LinuxIDMapping{{Size: 1}} }, "mounts[0].uidMappings", notImpl},
 		{"cgroup mount elsewhere", func(s *specs.Spec) { s.Mounts[0].Type = "cgroup" }, "mounts[0].destination", notImpl},
 		{"host sysctl", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"vm.swappiness": "1"} }, "linux.sysctl[vm.swappiness]", inval},
-		{"sysctl under read-only /proc/sys", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"kernel.sem": "1"} }, "linux.sysctl[kernel.sem]", notImpl},
-		{"device node", func(s *specs.Spec) {
-			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}}
-		}, "linux.devices[0]", notImpl},
 		{"device rule type", func(s *specs.Spec) { s.Linux.Resources.Devices[0].Type = "x" }, "linux.resources.devices[0].type", inval},
 		{"kernel memory", func(s *specs.Spec) { k := int64(1); s.Linux.Resources.Memory = &specs.LinuxMemory{Kernel: &k} }, "linux.resources.memory.kernel", notImpl},
 		{"rdma", func(s *specs.Spec) { s.Linux.Resources.Rdma = map[string]specs.LinuxRdma{"mlx": {}} }, "linux.resources.rdma", notImpl},
