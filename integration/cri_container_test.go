@@ -254,6 +254,31 @@ func TestCRIContainerExecStatsUpdate(t *testing.T) {
 				t.Errorf("crictl stats: %+v", stats)
 			}
 
+			var podStats struct {
+				Stats []struct {
+					Attributes struct{ ID string }
+					Linux      struct {
+						CPU     struct{ UsageCoreNanoSeconds struct{ Value string } }
+						Memory  struct{ WorkingSetBytes struct{ Value string } }
+						Network struct {
+							DefaultInterface struct {
+								Name    string
+								RxBytes struct{ Value string }
+							}
+						}
+						Containers []struct{ Attributes struct{ ID string } }
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(d.crictl("statsp", "-o", "json", "--id", pod).must(t)), &podStats); err != nil {
+				t.Fatal(err)
+			}
+			if ps := podStats.Stats; len(ps) != 1 || ps[0].Attributes.ID != pod || ps[0].Linux.CPU.UsageCoreNanoSeconds.Value == "" ||
+				ps[0].Linux.Memory.WorkingSetBytes.Value == "" || ps[0].Linux.Memory.WorkingSetBytes.Value == "0" ||
+				ps[0].Linux.Network.DefaultInterface.Name != "eth0" || len(ps[0].Linux.Containers) != 1 || ps[0].Linux.Containers[0].Attributes.ID != id {
+				t.Errorf("crictl statsp: %+v", podStats)
+			}
+
 			d.crictl("update", "--memory", "67108864", "--cpu-share", "512", id).must(t)
 			if got := readFile(t, cgroupFile(t, st.Info.Pid, "memory", "memory.limit_in_bytes")); got != "67108864" {
 				t.Errorf("memory limit after update: %s", got)
