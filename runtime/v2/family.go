@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/runtime"
 )
 
@@ -27,6 +29,8 @@ type Family struct {
 	detect  func(string) bool
 	resolve func(name, path string, args []string) (runtime.Binary, error)
 	launch  Launch
+	// foreign is true for containerd's own shims, which know no corral-shim annotation.
+	foreign bool
 }
 
 // Resolver finds the binary a family runs for a runtime name, given its configured path and args.
@@ -59,7 +63,7 @@ func ResolveShim(name, path string, args []string) (runtime.Binary, error) {
 // the client's FIFOs too. containerd's shims give such a logger no terminal and the container no stdin,
 // so a container with either keeps no log on this family.
 func (r *Runtime) ShimV2() *Family {
-	return r.Family("shim v2", IsV2Name, ResolveShim, func(o runtime.CreateOpts) (runtime.CreateOpts, error) {
+	f := r.Family("shim v2", IsV2Name, ResolveShim, func(o runtime.CreateOpts) (runtime.CreateOpts, error) {
 		if o.Log == nil || o.Terminal || o.Stdin != "" {
 			o.Log = nil
 			return o, nil
@@ -79,6 +83,17 @@ func (r *Runtime) ShimV2() *Family {
 		o.Stderr, o.Log = o.Stdout, nil
 		return o, nil
 	})
+	f.foreign = true
+	return f
+}
+
+// Update changes the task's resources, unless res is nil, and passes the annotations on. A
+// containerd shim is asked for no keeper.AnnotationReopenLog: it keeps no log it could reopen.
+func (f *Family) Update(ctx context.Context, t runtime.Task, res *specs.LinuxResources, annotations map[string]string) error {
+	if f.foreign && annotations[keeper.AnnotationReopenLog] != "" {
+		return fmt.Errorf("runtime %s cannot reopen the log of task %s: %w", t.Runtime.Name, t.ID, errdefs.ErrNotImplemented)
+	}
+	return f.Runtime.Update(ctx, t, res, annotations)
 }
 
 // Detect reports whether the family runs the runtime name.

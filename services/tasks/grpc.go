@@ -16,7 +16,6 @@ import (
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/runtime"
-	v2 "github.com/corral-dev/corral/runtime/v2"
 	"github.com/corral-dev/corral/services"
 )
 
@@ -227,9 +226,6 @@ func (s *Service) Update(ctx context.Context, r *tasksapi.UpdateTaskRequest) (*e
 		return nil, err
 	}
 	if r.Annotations[keeper.AnnotationReopenLog] != "" {
-		if v2.IsV2Name(t.rec.Runtime) { // containerd's shims know no such annotation
-			return nil, services.ToGRPC(fmt.Errorf("runtime %s cannot reopen the log of task %s: %w", t.rec.Runtime, r.ContainerID, errdefs.ErrNotImplemented))
-		}
 		if err := t.ops.Update(ctx, t.rt, nil, map[string]string{keeper.AnnotationReopenLog: "true"}); err != nil {
 			return nil, services.ToGRPC(fmt.Errorf("failed to reopen the log of task %s: %w", r.ContainerID, err))
 		}
