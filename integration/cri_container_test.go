@@ -56,16 +56,7 @@ func (d *criDaemon) create(t *testing.T, pod string, cfg *runtimeapi.ContainerCo
 
 // ctrFile writes cfg to a file for crictl.
 func ctrFile(t *testing.T, cfg *runtimeapi.ContainerConfig) string {
-	t.Helper()
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "ctr.json")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return jsonFile(t, "ctr.json", cfg)
 }
 
 // ctrStatus is what `crictl inspect` prints that the tests read.
@@ -122,12 +113,7 @@ func TestCRIContainerLifecycle(t *testing.T) {
 	d := startCRIContainers(t, "")
 	for _, tc := range []struct{ handler, runtime string }{{"runc", "runc"}, {"lxc", "lcr"}, {"v2", "io.containerd.runc.v2"}} {
 		t.Run(tc.handler, func(t *testing.T) {
-			switch tc.runtime {
-			case "lcr":
-				requireTool(t, "lxc-execute")
-			case "io.containerd.runc.v2":
-				requireTool(t, "containerd-shim-runc-v2")
-			}
+			requireRuntime(t, tc.runtime)
 			podCfg := cricPod(t, tc.handler)
 			pod := d.runp(t, tc.handler, podCfg)
 			cfg := cricContainer(tc.handler, "sh", "-c", `echo "$IMG $CRIC $(pwd)"; trap "echo term; exit 3" TERM; while true; do sleep 1; done`)

@@ -20,12 +20,7 @@ func TestCRIPodLifecycle(t *testing.T) {
 	d := startCRI(t, "", true)
 	for _, tc := range []struct{ handler, runtime string }{{"runc", "runc"}, {"lxc", "lcr"}, {"v2", "io.containerd.runc.v2"}} {
 		t.Run(tc.handler, func(t *testing.T) {
-			switch tc.runtime {
-			case "lcr":
-				requireTool(t, "lxc-execute")
-			case "io.containerd.runc.v2":
-				requireTool(t, "containerd-shim-runc-v2")
-			}
+			requireRuntime(t, tc.runtime)
 			cfg := criPod(tc.handler)
 			cfg.Labels = map[string]string{"cri-test": tc.handler}
 			cfg.Linux.CgroupParent = "/cri-it-" + tc.handler

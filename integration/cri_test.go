@@ -52,6 +52,17 @@ func requireCRITools(t *testing.T) string {
 	return p
 }
 
+// requireRuntime fails or skips the test, as requireTool does, without the tool runtime needs.
+func requireRuntime(t *testing.T, runtime string) {
+	t.Helper()
+	switch runtime {
+	case "lcr":
+		requireTool(t, "lxc-execute")
+	case "io.containerd.runc.v2":
+		requireTool(t, "containerd-shim-runc-v2")
+	}
+}
+
 // missing skips the test for want, or fails it under CI.
 func missing(t *testing.T, want string, err error) {
 	t.Helper()
@@ -135,12 +146,17 @@ func (d *criDaemon) runp(t *testing.T, handler string, cfg *runtimeapi.PodSandbo
 
 // podFile writes cfg to a file for crictl.
 func podFile(t *testing.T, cfg *runtimeapi.PodSandboxConfig) string {
+	return jsonFile(t, "pod.json", cfg)
+}
+
+// jsonFile writes v as JSON to a file name in a temporary directory and returns its path.
+func jsonFile(t *testing.T, name string, v any) string {
 	t.Helper()
-	b, err := json.Marshal(cfg)
+	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "pod.json")
+	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -35,12 +35,7 @@ func imageTarCmd(t *testing.T, dir, name string, cmd []string) string {
 // imageTarConfig is imageTar with config as the image's config.
 func imageTarConfig(t *testing.T, dir, name string, config ocispec.ImageConfig) string {
 	t.Helper()
-	blobs := map[digest.Digest][]byte{}
-	add := func(mediaType string, b []byte) ocispec.Descriptor {
-		d := digest.FromBytes(b)
-		blobs[d] = b
-		return ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(b))}
-	}
+	blobs := ociBlobs{}
 	layer := busyboxLayer(t)
 	image, _ := json.Marshal(ocispec.Image{
 		Platform: ocispec.Platform{Architecture: goruntime.GOARCH, OS: "linux"},
@@ -49,18 +44,31 @@ func imageTarConfig(t *testing.T, dir, name string, config ocispec.ImageConfig) 
 	})
 	manifest, _ := json.Marshal(ocispec.Manifest{
 		Versioned: imgspecs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
-		Config: add(ocispec.MediaTypeImageConfig, image),
-		Layers: []ocispec.Descriptor{add(ocispec.MediaTypeImageLayer, layer)},
+		Config: blobs.add(ocispec.MediaTypeImageConfig, image),
+		Layers: []ocispec.Descriptor{blobs.add(ocispec.MediaTypeImageLayer, layer)},
 	})
-	m := add(ocispec.MediaTypeImageManifest, manifest)
+	return layoutTar(t, filepath.Join(dir, "image.tar"), name, blobs, blobs.add(ocispec.MediaTypeImageManifest, manifest))
+}
+
+// layoutTar writes an OCI layout tarball to path, of the blobs and an index of manifest m named
+// name, and returns path.
+func layoutTar(t *testing.T, path, name string, blobs ociBlobs, m ocispec.Descriptor) string {
+	t.Helper()
 	m.Annotations = map[string]string{"io.containerd.image.name": name, ocispec.AnnotationRefName: name[strings.LastIndex(name, ":")+1:]}
 	index, _ := json.Marshal(ocispec.Index{Versioned: imgspecs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{m}})
-
-	var out bytes.Buffer
-	tw := tar.NewWriter(&out)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
 	file := func(name string, b []byte) {
-		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
-		_, _ = tw.Write(b)
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	file(ocispec.ImageLayoutFile, []byte(`{"imageLayoutVersion":"1.0.0"}`))
 	file("index.json", index)
@@ -68,10 +76,6 @@ func imageTarConfig(t *testing.T, dir, name string, config ocispec.ImageConfig) 
 		file("blobs/sha256/"+d.Encoded(), b)
 	}
 	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "image.tar")
-	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -15,7 +15,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -58,33 +57,7 @@ func (b ociBlobs) manifest(arch string, layers ...[]byte) ocispec.Descriptor {
 func ociTar(t *testing.T, name, arch string, layers ...[]byte) string {
 	t.Helper()
 	blobs := ociBlobs{}
-	m := blobs.manifest(arch, layers...)
-	m.Annotations = map[string]string{"io.containerd.image.name": name, ocispec.AnnotationRefName: name[strings.LastIndex(name, ":")+1:]}
-	index, _ := json.Marshal(ocispec.Index{Versioned: imgspecs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{m}})
-	path := filepath.Join(t.TempDir(), "image.tar")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	file := func(name string, b []byte) {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	file(ocispec.ImageLayoutFile, []byte(`{"imageLayoutVersion":"1.0.0"}`))
-	file("index.json", index)
-	for d, b := range blobs {
-		file("blobs/sha256/"+d.Encoded(), b)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return layoutTar(t, filepath.Join(t.TempDir(), "image.tar"), name, blobs, blobs.manifest(arch, layers...))
 }
 
 // randomLayer is a layer tar holding one file of size random, so incompressible, bytes.

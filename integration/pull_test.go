@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,7 +80,7 @@ func TestPullHosts(t *testing.T) {
 		port := startRegistryWith(t, registryOpts{})
 		ref := fmt.Sprintf("127.0.0.1:%d/img/busybox:1", port)
 		pushImage(t, d, ref, imageTar(t, t.TempDir(), ref), "--plain-http")
-		closed := closedPort(t)
+		closed := freePort(t)
 		for _, hostsToml := range []string{
 			fmt.Sprintf("server = \"http://127.0.0.1:%d\"\n", port),
 			fmt.Sprintf("server = \"http://127.0.0.1:%d\"\n[host.\"http://127.0.0.1:%d\"]\n  capabilities = [\"pull\", \"resolve\"]\n", port, port),
@@ -149,17 +148,6 @@ func pushImage(t *testing.T, d *daemon, ref, tarball string, flags ...string) {
 	d.ctr("images", "rm", "--sync", ref).must(t)
 }
 
-// closedPort returns a loopback port that nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // TestPullBadInput gives corral images pull what it must refuse, and checks that each error is clear
 // and that nothing is left: no ingest, no lease, no image, the same content and snapshots as before.
 func TestPullBadInput(t *testing.T) {
@@ -193,7 +181,7 @@ func TestPullBadInput(t *testing.T) {
 	fake := fakeRegistry(t, blobs, map[string]digest.Digest{"corrupt": corrupt.Digest, "index": index(m), "both": index(m, here)})
 
 	badHosts := writeHostsToml(t, t.TempDir(), "registry.corral.test", "server = \"http://127.0.0.1:1\n")
-	closed := fmt.Sprintf("127.0.0.1:%d", closedPort(t))
+	closed := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	wantPlatform := "no manifest for platform linux/" + goruntime.GOARCH + ", only for linux/" + other
 	before := storeNow(t, d)
 	for _, tc := range []struct {
