@@ -32,14 +32,10 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
+# shellcheck source=contrib/bench-lib.sh
+. contrib/bench-lib.sh
 trap 'exit 130' INT TERM
 
-mean() { awk '{ s += $1 } END { printf "%.1f", s / NR }'; }
-median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-goal() { awk -v v="$1" -v g="$2" 'BEGIN { print (v <= g ? "met" : "MISSED") }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-mib() { awk '$1 == "VmRSS:" { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
-ms() { awk -v n="$1" '$1 == n { print $3 }' "$tmp/samples"; }
 wait_sock() { for _ in $(seq 100); do [ -S "$1" ] && return; sleep 0.1; done; echo "bench-cri.sh: $2 did not start" >&2; cat "$3" >&2; exit 1; }
 
 cat >"$tmp/corrald.toml" <<EOF
@@ -95,19 +91,19 @@ start_pod() { # start_pod SOCK NAME: runp, create, start
 	crictl "$1" start "$c" >/dev/null
 }
 remove_pods() { for id in $(crictl "$1" pods -q); do crictl "$1" stopp "$id" >/dev/null; crictl "$1" rmp -f "$id" >/dev/null; done; }
-sample() { # sample NAME I SOCK: time one pod start on SOCK
+pod_sample() { # pod_sample NAME I SOCK: time one pod start on SOCK
 	local t0
 	pod "$1-$2"
 	t0=$EPOCHREALTIME
 	start_pod "$3" "$1-$2"
-	[ "$2" -le 0 ] || awk -v a="$t0" -v b="$EPOCHREALTIME" -v n="$1" -v i="$2" 'BEGIN { printf "%s %d %.3f\n", n, i, (b - a) * 1000 }' >>"$tmp/samples"
+	record "$1" "$2" "$t0"
 	remove_pods "$3"
 }
 
 # 1. runp + create + start of a busybox pod, paired, order reversed every iteration; i = 0 warms up.
 for i in $(seq 0 "$N"); do
-	if [ $((i % 2)) = 0 ]; then sample corrald "$i" "$corrald_sock"; sample containerd "$i" "$ctd_sock"
-	else sample containerd "$i" "$ctd_sock"; sample corrald "$i" "$corrald_sock"; fi
+	if [ $((i % 2)) = 0 ]; then pod_sample corrald "$i" "$corrald_sock"; pod_sample containerd "$i" "$ctd_sock"
+	else pod_sample containerd "$i" "$ctd_sock"; pod_sample corrald "$i" "$corrald_sock"; fi
 done
 c_mean=$(ms corrald | mean) d_mean=$(ms containerd | mean)
 s_ratio=$(ratio "$c_mean" "$d_mean")
@@ -124,7 +120,7 @@ many() { # many SOCK PID: start PODS pods from CLIENTS clients, print the daemon
 	done
 	wait
 	[ "$(crictl "$1" ps -q | wc -l)" = "$PODS" ] || { echo "bench-cri.sh: not $PODS containers running" >&2; exit 1; }
-	mib "$2"
+	mib "/proc/$2/status" VmRSS
 	remove_pods "$1"
 }
 c_rss=$(many "$corrald_sock" "$daemon")

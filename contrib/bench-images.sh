@@ -33,21 +33,10 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
+# shellcheck source=contrib/bench-lib.sh
+. contrib/bench-lib.sh
 trap 'exit 130' INT TERM
 
-mean() { awk '{ s += $1 } END { printf "%.1f", s / NR }'; }
-median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-goal() { awk -v v="$1" -v g="$2" 'BEGIN { print (v <= g ? "met" : "MISSED") }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-sample() { # sample NAME I CMD...: run CMD once, recording "NAME I milliseconds" for I > 0
-	local name=$1 i=$2 t0
-	shift 2
-	t0=$EPOCHREALTIME
-	"$@" </dev/null >/dev/null
-	[ "$i" -le 0 ] || awk -v a="$t0" -v b="$EPOCHREALTIME" -v n="$name" -v i="$i" \
-		'BEGIN { printf "%s %d %.3f\n", n, i, (b - a) * 1000 }' >>"$tmp/samples"
-}
-ms() { awk -v n="$1" '$1 == n { print $3 }' "$tmp/samples"; }
 blob() { # blob LAYOUT FILE MEDIATYPE: store FILE as a blob of the OCI layout, print its descriptor
 	local d s
 	d=$(sha256sum "$2" | cut -d' ' -f1) s=$(stat -c %s "$2")

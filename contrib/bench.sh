@@ -58,14 +58,9 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
+# shellcheck source=contrib/bench-lib.sh
+. contrib/bench-lib.sh
 trap 'exit 130' INT TERM
-
-mib() { awk -v k="$2:" '$1 == k { printf "%.1f\n", $2 / 1024 }' "$1"; } # mib FILE FIELD: a kB field in MiB
-mean() { awk '{ s += $1 } END { printf "%.1f", s / NR }'; }
-median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-minmax() { sort -n | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "min %.1f, max %.1f", a, b }'; }
-goal() { awk -v v="$1" -v g="$2" 'BEGIN { print (v <= g ? "met" : "MISSED") }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # A busybox rootfs, a runc bundle around it, and a private corrald.
 contrib/mkrootfs.sh "$tmp/rootfs"
@@ -86,15 +81,6 @@ fresh_rss=$(mib /proc/$daemon/status VmRSS)
 # in an order that reverses every iteration, so machine noise hits them alike. Warm-ups (i <= 0) are
 # not recorded. A foreground run keeps no log. With BENCH_GAP, each timed command starts after that
 # much idle time instead of right after the previous one (docs/performance.md says why it matters).
-sample() { # sample NAME I CMD...: run CMD once, recording "NAME I milliseconds" for I > 0
-	local name=$1 i=$2 t0
-	shift 2
-	[ "$GAP" = 0 ] || sleep "$GAP"
-	t0=$EPOCHREALTIME
-	"$@" </dev/null >/dev/null
-	[ "$i" -le 0 ] || awk -v a="$t0" -v b="$EPOCHREALTIME" -v n="$name" -v i="$i" \
-		'BEGIN { printf "%s %d %.3f\n", n, i, (b - a) * 1000 }' >>"$tmp/samples"
-}
 # The floor deletes with --force: the init may not have been reaped yet when start returns, and
 # nothing here is its parent to wait for it.
 runc_csd() { runc --root "$tmp/runc" create --bundle "$tmp/bundle" "$1" && runc --root "$tmp/runc" start "$1" &&
@@ -105,7 +91,6 @@ run_floor() { sample floor "$1" runc_csd "bench-f$1"; }
 for i in $(seq $((1 - WARMUP)) "$N"); do
 	if [ $((i % 2)) = 0 ]; then run_corral "$i"; run_runc "$i"; run_floor "$i"; else run_floor "$i"; run_runc "$i"; run_corral "$i"; fi
 done
-ms() { awk -v n="$1" '$1 == n { print $3 }' "$tmp/samples"; }
 c_mean=$(ms corral | mean) c_median=$(ms corral | median)
 r_mean=$(ms runc | mean) r_median=$(ms runc | median)
 f_mean=$(ms floor | mean) f_median=$(ms floor | median)
