@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/errdefs"
@@ -29,19 +31,27 @@ func ContainerdClient(cmd *cobra.Command) (*containerd.Client, error) {
 	return c, nil
 }
 
-// DefaultSnapshotter returns the snapshotter images are unpacked into when none is named: overlayfs
-// where corrald has it, else native.
-func DefaultSnapshotter(ctx context.Context, c *containerd.Client) (string, error) {
+// Snapshotter returns the snapshotter images are unpacked into: name, which corrald must have, or
+// when name is "", overlayfs where corrald has it, else native.
+func Snapshotter(ctx context.Context, c *containerd.Client, name string) (string, error) {
 	resp, err := c.IntrospectionService().Plugins(ctx, `type=="io.containerd.snapshotter.v1"`)
 	if err != nil {
 		return "", fmt.Errorf("failed to list the snapshotters of corrald: %w", err)
 	}
-	have := map[string]bool{}
+	var have []string
 	for _, p := range resp.Plugins {
-		have[p.ID] = p.InitErr == nil
+		if p.InitErr == nil {
+			have = append(have, p.ID)
+		}
+	}
+	if name != "" {
+		if !slices.Contains(have, name) {
+			return "", fmt.Errorf("invalid --snapshotter %q: corrald has %s: %w", name, strings.Join(have, ", "), errdefs.ErrInvalidArgument)
+		}
+		return name, nil
 	}
 	for _, name := range snapshotters {
-		if have[name] {
+		if slices.Contains(have, name) {
 			return name, nil
 		}
 	}

@@ -43,10 +43,8 @@ func importCommand() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			if o.snapshotter == "" {
-				if o.snapshotter, err = commands.DefaultSnapshotter(ctx, c); err != nil {
-					return err
-				}
+			if o.snapshotter, err = commands.Snapshotter(ctx, c, o.snapshotter); err != nil {
+				return err
 			}
 			in, name := cmd.InOrStdin(), "standard input"
 			if args[0] != "-" {

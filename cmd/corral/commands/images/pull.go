@@ -91,12 +91,7 @@ func pull(cmd *cobra.Command, ref string, o pullOptions) error {
 		return err
 	}
 	defer c.Close()
-	if o.snapshotter == "" {
-		o.snapshotter, err = commands.DefaultSnapshotter(ctx, c)
-	} else {
-		err = checkSnapshotter(ctx, c, o.snapshotter)
-	}
-	if err != nil {
+	if o.snapshotter, err = commands.Snapshotter(ctx, c, o.snapshotter); err != nil {
 		return err
 	}
 	img, err := pullImage(ctx, c, ref, p, o, resolver, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -136,24 +131,6 @@ func pullImage(ctx context.Context, c *containerd.Client, ref string, p platform
 		return images.Image{}, fmt.Errorf("failed to pull image %s: %w", ref, err)
 	}
 	return img.Metadata(), nil
-}
-
-// checkSnapshotter fails, naming those corrald has, unless corrald has the snapshotter name.
-func checkSnapshotter(ctx context.Context, c *containerd.Client, name string) error {
-	resp, err := c.IntrospectionService().Plugins(ctx, `type=="io.containerd.snapshotter.v1"`)
-	if err != nil {
-		return fmt.Errorf("failed to list the snapshotters of corrald: %w", err)
-	}
-	var have []string
-	for _, p := range resp.Plugins {
-		if p.InitErr == nil {
-			if p.ID == name {
-				return nil
-			}
-			have = append(have, p.ID)
-		}
-	}
-	return fmt.Errorf("invalid --snapshotter %q: corrald has %s: %w", name, strings.Join(have, ", "), errdefs.ErrInvalidArgument)
 }
 
 // normalize completes a short reference as docker and containerd do: busybox is

@@ -43,10 +43,8 @@ func prepareSnapshot(ctx context.Context, c *containerd.Client, ref, snapshotter
 	if err != nil {
 		return nil, err
 	}
-	if snapshotter == "" {
-		if snapshotter, err = commands.DefaultSnapshotter(ctx, c); err != nil {
-			return nil, err
-		}
+	if snapshotter, err = commands.Snapshotter(ctx, c, snapshotter); err != nil {
+		return nil, err
 	}
 	s := &snapshot{client: c, image: img, record: containers.Container{ID: id}}
 	config, err := img.Spec(ctx)
