@@ -173,9 +173,13 @@ func (t *translator) readonlyPaths() error {
 		return nil
 	}
 	for i, p := range t.spec.Linux.ReadonlyPaths {
-		dest, err := destination(fmt.Sprintf("linux.readonlyPaths[%d]", i), p)
+		field := fmt.Sprintf("linux.readonlyPaths[%d]", i)
+		dest, err := destination(field, p)
 		if err != nil {
 			return err
+		}
+		if strings.HasPrefix(dest, "#") { // the source of the entry: the fstab line would be a comment
+			return invalid(field, fmt.Sprintf("%q must not start with '#' under the rootfs, which would make the fstab line a comment", p))
 		}
 		t.c.add("lxc.mount.entry", fstab(dest, dest, "none", "bind,ro,relative,optional"))
 	}
