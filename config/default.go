@@ -63,8 +63,9 @@ max_file = 3
 format = "json-file"
 
 # Any number of runtimes. A path also applies to the built-in names (runc, runsc, kata-runtime);
-# runtime_args (at most 50) go before the runtime's subcommand. Without a [runtimes.runsc] table,
-# runsc gets runtime_args = ["--network=none"]: its own networking refuses corral's containers.
+# runtime_args (at most 50) go before the runtime's subcommand. Unless its runtime_args name a
+# --network mode, runsc gets one from the spec: "host" (the host's stack) in a network namespace the
+# spec names by path (a CRI pod's) or in the host's, "none" (gVisor's loopback) in a new one.
 # [runtimes.my-runc]
 # path = "/usr/sbin/runc"
 # runtime_args = ["--debug"]

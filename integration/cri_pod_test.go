@@ -86,20 +86,26 @@ func TestCRIPodLifecycle(t *testing.T) {
 // TestCRIHostNetworkPod checks that a host-network pod shares the host's network namespace and
 // gets no IP, no namespace and no lease.
 func TestCRIHostNetworkPod(t *testing.T) {
-	d := startCRI(t, "", true)
-	cfg := criPod("host")
-	cfg.Linux.SecurityContext = &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: &runtimeapi.NamespaceOption{Network: runtimeapi.NamespaceMode_NODE}}
-	id := d.runp(t, "runc", cfg)
-	st := d.inspectp(t, id)
-	if st.Status.State != "SANDBOX_READY" || st.Status.Network.IP != "" || st.Info.NetNS != "" {
-		t.Fatalf("inspectp: %+v", st)
+	d := startCRI(t, "[cri.runtimes.runsc]\nruntime = \"runsc\"\n", true)
+	for _, handler := range []string{"runc", "runsc"} {
+		t.Run(handler, func(t *testing.T) {
+			requireTool(t, handler)
+			cfg := criPod("host-" + handler)
+			cfg.Linux.SecurityContext = &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: &runtimeapi.NamespaceOption{Network: runtimeapi.NamespaceMode_NODE}}
+			id := d.runp(t, handler, cfg)
+			st := d.inspectp(t, id)
+			if st.Status.State != "SANDBOX_READY" || st.Status.Network.IP != "" || st.Info.NetNS != "" {
+				t.Fatalf("inspectp: %+v", st)
+			}
+			// On runsc, the pid is the gVisor sandbox's, which uses the host's stack there.
+			if nsInode(t, fmt.Sprintf("/proc/%d/ns/net", st.Info.Pid)) != nsInode(t, "/proc/self/ns/net") {
+				t.Errorf("host-network pause is not in the host's network namespace")
+			}
+			d.assertNoNetworkLeft(t, id)
+			d.crictl("stopp", id).must(t)
+			d.crictl("rmp", id).must(t)
+		})
 	}
-	if nsInode(t, fmt.Sprintf("/proc/%d/ns/net", st.Info.Pid)) != nsInode(t, "/proc/self/ns/net") {
-		t.Errorf("host-network pause is not in the host's network namespace")
-	}
-	d.assertNoNetworkLeft(t, id)
-	d.crictl("stopp", id).must(t)
-	d.crictl("rmp", id).must(t)
 }
 
 // TestCRIRunErrors checks that an unknown handler and a missing sandbox image are clear errors that

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
 // crirHandlers are the handlers TestCRIPodRuntimes runs pods on, at once.
@@ -19,14 +21,18 @@ func TestCRIPodRuntimes(t *testing.T) {
 	requireTool(t, "lxc-execute")
 	requireTool(t, "runsc")
 	d := startCRIContainers(t, "[cri.runtimes.runsc]\nruntime = \"runsc\"\n")
-	type pod struct{ id, ctr string }
+	type pod struct {
+		id, ctr  string
+		hostPort int
+	}
 	pods := map[string]pod{}
 	for _, h := range crirHandlers {
 		podCfg := cricPod(t, "crir-"+h.handler)
 		podCfg.Metadata.Name = "crir-" + h.handler
 		podCfg.Hostname = "crir-" + h.handler
-		p := pod{id: d.runp(t, h.handler, podCfg)}
-		cfg := cricContainer("crir-"+h.handler, "sh", "-c", `echo "hello $(hostname)"; trap "echo term; exit 3" TERM; while true; do sleep 1; done`)
+		podCfg.PortMappings = []*runtimeapi.PortMapping{{HostPort: int32(freePort(t)), ContainerPort: 8080, HostIp: "127.0.0.1"}}
+		p := pod{id: d.runp(t, h.handler, podCfg), hostPort: int(podCfg.PortMappings[0].HostPort)}
+		cfg := cricContainer("crir-"+h.handler, "sh", "-c", `mkdir /tmp/www; echo "web $(hostname)" > /tmp/www/index.html; httpd -p 8080 -h /tmp/www; echo "hello $(hostname)"; trap "echo term; exit 3" TERM; while true; do sleep 1; done`)
 		cfg.Metadata.Name = "crir-" + h.handler
 		p.ctr = d.create(t, p.id, cfg, podCfg)
 		d.crictl("start", p.ctr).must(t)
@@ -66,9 +72,18 @@ func TestCRIPodRuntimes(t *testing.T) {
 			if r := d.crictl("exec", "-s", p.ctr, "sh", "-c", "exit 7"); r.code == 0 {
 				t.Errorf("crictl exec of exit 7: exit 0")
 			}
-			// runsc runs with --network=none: the pod has its loopback only, not CNI's eth0.
-			if out := d.crictl("exec", "-s", p.ctr, "cat", "/proc/net/dev").must(t); strings.Contains(out, "eth0") == (h.runtime == "runsc") {
-				t.Errorf("network devices in the %s pod:\n%s", h.handler, out)
+			// The pod's IP is the container's, on runsc too (gVisor uses the pod's network namespace
+			// through the host's stack): httpd answers on it, and on the hostPort CNI mapped.
+			ip := d.inspectp(t, p.id).Status.Network.IP
+			if out := d.crictl("exec", "-s", p.ctr, "ip", "-4", "-o", "addr").must(t); !strings.HasPrefix(ip, criSubnet) || !strings.Contains(out, ip+"/24") {
+				t.Errorf("pod IP %q; addresses in the %s pod:\n%s", ip, h.handler, out)
+			}
+			want := "web crir-" + h.handler + "\n"
+			if body := httpGet(fmt.Sprintf("http://%s:8080/", ip)); body != want {
+				t.Errorf("GET from the pod's IP %s: %q", ip, body)
+			}
+			if body := httpGet(fmt.Sprintf("http://127.0.0.1:%d/", p.hostPort)); body != want {
+				t.Errorf("GET from hostPort %d: %q", p.hostPort, body)
 			}
 			var stats struct {
 				Stats []struct {

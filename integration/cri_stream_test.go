@@ -252,13 +252,11 @@ func attachFirstLine(t *testing.T, d *criDaemon, id string) string {
 // TestCRIStreamPortForward forwards a local port to busybox httpd in a pod's own network namespace
 // and in a host-network pod.
 func TestCRIStreamPortForward(t *testing.T) {
-	d := startCRIContainers(t, "")
-	// Not on runsc: corral runs gVisor with --network=none, so the pod's network namespace is not
-	// where its processes listen.
+	d := startCRIContainers(t, "[cri.runtimes.runsc]\nruntime = \"runsc\"\n")
 	for _, tc := range []struct {
 		name, handler string
 		host          bool
-	}{{"pod-network", "runc", false}, {"host-network", "runc", true}, {"pod-network-lxc", "lxc", false}} {
+	}{{"pod-network", "runc", false}, {"host-network", "runc", true}, {"pod-network-lxc", "lxc", false}, {"pod-network-runsc", "runsc", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			podCfg := crisPod(t, "pf-"+map[bool]string{false: "pod", true: "host"}[tc.host]+"-"+tc.handler)
 			port := 8080

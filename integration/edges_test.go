@@ -18,7 +18,7 @@ func TestRunscStockConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.Replace(string(b), "[runtimes.runsc]\nruntime_args = [\"--platform=ptrace\", \"--network=none\"]\n", "", 1)
+	cfg := strings.Replace(string(b), "[runtimes.runsc]\nruntime_args = [\"--platform=ptrace\"]\n", "", 1)
 	if cfg == string(b) {
 		t.Fatal("config has no [runtimes.runsc] to remove")
 	}

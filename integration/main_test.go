@@ -108,7 +108,7 @@ func (d *daemon) Root() string { return filepath.Join(d.dir, "root") }
 // baseConfig configures runsc for this host and the my-runc name of the issue.
 const baseConfig = `
 [runtimes.runsc]
-runtime_args = ["--platform=ptrace", "--network=none"]
+runtime_args = ["--platform=ptrace"]
 [runtimes.my-runc]
 path = "/usr/sbin/runc"
 `

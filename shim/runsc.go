@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	runc "github.com/containerd/go-runc"
 	"github.com/containerd/log"
@@ -33,6 +34,33 @@ func podSandbox(id string, spec *specs.Spec) string {
 // finds a pod's sandbox, and its containers, by their state there.
 func sandboxRoot(dir, sb string) string {
 	return filepath.Join(filepath.Dir(dir), sb, RuntimeRoot)
+}
+
+// gvisorNetwork is the runsc network mode that gives the container of spec the network its spec
+// asks for. A network namespace the spec names by path (a CRI pod's, set up by CNI) or the host's
+// (no network namespace) is used through the host's stack in it, "host": Debian's runsc refuses
+// its own stack ("sandbox") on kernels that have per-namespace net.core sysctls, taking every
+// namespace for the root one. A new namespace gets gVisor's own loopback, "none".
+func gvisorNetwork(spec *specs.Spec) string {
+	if spec.Linux == nil {
+		return "host"
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace && ns.Path == "" {
+			return "none"
+		}
+	}
+	return "host"
+}
+
+// namesNetwork reports whether runtime args configured for runsc choose its network mode.
+func namesNetwork(args []string) bool {
+	for _, a := range args {
+		if f := strings.TrimLeft(a, "-"); f != a && (f == "network" || strings.HasPrefix(f, "network=")) {
+			return true
+		}
+	}
+	return false
 }
 
 // runsc runs `runsc <args>` for the container, as go-runc would with d.rt, through the keeper's

@@ -30,3 +30,44 @@ func TestPodSandbox(t *testing.T) {
 		t.Errorf("sandboxRoot = %q", got)
 	}
 }
+
+func TestGvisorNetwork(t *testing.T) {
+	netns := func(path string) *specs.Linux {
+		return &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace, Path: path}}}
+	}
+	for _, tc := range []struct {
+		name  string
+		linux *specs.Linux
+		want  string
+	}{
+		{"new namespace", netns(""), "none"},
+		{"a pod's namespace", netns("/run/netns/pod"), "host"},
+		{"the host's", &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}}}, "host"},
+		{"no linux section", nil, "host"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := gvisorNetwork(&specs.Spec{Linux: tc.linux}); got != tc.want {
+				t.Errorf("gvisorNetwork = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNamesNetwork(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"--platform=ptrace"}, false},
+		{[]string{"--network=sandbox"}, true},
+		{[]string{"-network", "host"}, true},
+		{[]string{"--debug", "--network", "none"}, true},
+		{[]string{"--networkless"}, false},
+		{[]string{"network=host"}, false},
+	} {
+		if got := namesNetwork(tc.args); got != tc.want {
+			t.Errorf("namesNetwork(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}

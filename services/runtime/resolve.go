@@ -21,11 +21,6 @@ const BuiltinDefault = "lcr"
 // builtins are the names accepted without configuration (besides io.containerd.<rt>.<ver>).
 var builtins = []string{"lcr", "runc", "kata-runtime", "runsc"}
 
-// builtinArgs are the runtime_args of a built-in name that has no [runtimes.NAME] table. runsc's
-// own networking refuses a container whose network namespace has no interfaces, which is what
-// corral gives, so its sandbox gets a loopback only, like runc's containers.
-var builtinArgs = map[string][]string{"runsc": {"--network=none"}}
-
 // Resolver maps runtime names to families and binaries.
 type Resolver struct {
 	cfg      *config.Config
@@ -111,10 +106,7 @@ func (r *Resolver) Lookup(name string) (runtime.Family, runtime.Binary, error) {
 	if f.Unavailable != nil {
 		return f, bin, r.unavailable(name, f.Unavailable)
 	}
-	rt, ok := r.cfg.Runtimes[name]
-	if !ok {
-		rt.RuntimeArgs = builtinArgs[name]
-	}
+	rt := r.cfg.Runtimes[name]
 	if bin, err = f.Ops.Resolve(name, rt.Path, rt.RuntimeArgs); err != nil {
 		return f, runtime.Binary{Name: name}, r.unavailable(name, err)
 	}

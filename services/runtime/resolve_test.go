@@ -116,7 +116,7 @@ func TestLookup(t *testing.T) {
 		{name: "kata-runtime", errIs: errdefs.ErrFailedPrecondition, errHas: []string{"binary kata-runtime not found", "--runtime"}},
 		{name: "on-path", errIs: errdefs.ErrFailedPrecondition, errHas: []string{"binary on-path not found"}},
 		{name: "io.containerd.runc.v2", errIs: errdefs.ErrFailedPrecondition, errHas: []string{"containerd-shim-runc-v2"}},
-		{name: "runsc", family: "shim v1", want: runtime.Binary{Name: "runsc", Path: runsc, Args: []string{"--network=none"}}},
+		{name: "runsc", family: "shim v1", want: runtime.Binary{Name: "runsc", Path: runsc}},
 		{name: "foo", errIs: errdefs.ErrInvalidArgument},
 	} {
 		t.Setenv("PATH", t.TempDir())
