@@ -43,8 +43,8 @@ func newRuncDriver(k *container, spec *specs.Spec) *runcDriver {
 	if sb := podSandbox(k.c.ID, spec); d.gvisor && sb != "" {
 		k.c.RuntimeRoot, d.inSandbox, d.killAll = sandboxRoot(k.dir, sb), true, false
 	}
-	if d.gvisor && !namesNetwork(k.c.Args) {
-		k.c.Args = append([]string{"--network=" + gvisorNetwork(spec)}, k.c.Args...)
+	if d.gvisor {
+		k.c.Args = gvisorArgs(spec, k.c.Args)
 	}
 	d.rt = Runtime(k.dir, k.c)
 	return d

@@ -36,11 +36,26 @@ func sandboxRoot(dir, sb string) string {
 	return filepath.Join(filepath.Dir(dir), sb, RuntimeRoot)
 }
 
-// gvisorNetwork is the runsc network mode that gives the container of spec the network its spec
-// asks for. A network namespace the spec names by path (a CRI pod's, set up by CNI) or the host's
-// (no network namespace) is used through the host's stack in it, "host": Debian's runsc refuses
-// its own stack ("sandbox") on kernels that have per-namespace net.core sysctls, taking every
-// namespace for the root one. A new namespace gets gVisor's own loopback, "none".
+// gvisorArgs returns runsc's global args for the container of spec: the configured args, after the
+// flags that make gVisor give the container what its spec asks for, unless args set them.
+//   - --network: "host" (the host's stack) in a network namespace the spec names by path (a CRI
+//     pod's, set up by CNI) or in the host's one (no network namespace), and "none" (gVisor's own
+//     loopback) in a new one. gVisor's own stack ("sandbox") is no choice: Debian's runsc refuses it
+//     on kernels whose every network namespace has net.core sysctls, taking each for the root one.
+//   - --oci-seccomp, without which runsc ignores the seccomp profiles of specs. It is a flag of the
+//     sandbox, so a pod's pause, which has none, needs it for its containers' profiles.
+func gvisorArgs(spec *specs.Spec, args []string) []string {
+	var add []string
+	if !setsFlag(args, "network") {
+		add = append(add, "--network="+gvisorNetwork(spec))
+	}
+	if !setsFlag(args, "oci-seccomp") {
+		add = append(add, "--oci-seccomp")
+	}
+	return append(add, args...)
+}
+
+// gvisorNetwork is the runsc network mode for the network namespace of spec (see gvisorArgs).
 func gvisorNetwork(spec *specs.Spec) string {
 	if spec.Linux == nil {
 		return "host"
@@ -53,10 +68,10 @@ func gvisorNetwork(spec *specs.Spec) string {
 	return "host"
 }
 
-// namesNetwork reports whether runtime args configured for runsc choose its network mode.
-func namesNetwork(args []string) bool {
+// setsFlag reports whether runtime args set the runsc flag name, as -name, --name or --name=value.
+func setsFlag(args []string, name string) bool {
 	for _, a := range args {
-		if f := strings.TrimLeft(a, "-"); f != a && (f == "network" || strings.HasPrefix(f, "network=")) {
+		if f := strings.TrimLeft(a, "-"); f != a && (f == name || strings.HasPrefix(f, name+"=")) {
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -53,7 +54,30 @@ func TestGvisorNetwork(t *testing.T) {
 	}
 }
 
-func TestNamesNetwork(t *testing.T) {
+func TestGvisorArgs(t *testing.T) {
+	podNet := &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/run/netns/pod"}}}
+	newNet := &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.NetworkNamespace}}}
+	for _, tc := range []struct {
+		name  string
+		linux *specs.Linux
+		args  []string
+		want  []string
+	}{
+		{"pod network", podNet, []string{"--platform=ptrace"}, []string{"--network=host", "--oci-seccomp", "--platform=ptrace"}},
+		{"new namespace", newNet, nil, []string{"--network=none", "--oci-seccomp"}},
+		{"configured network", podNet, []string{"--network=sandbox"}, []string{"--oci-seccomp", "--network=sandbox"}},
+		{"configured seccomp", newNet, []string{"-oci-seccomp=false"}, []string{"--network=none", "-oci-seccomp=false"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := gvisorArgs(&specs.Spec{Linux: tc.linux}, tc.args)
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("gvisorArgs = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSetsFlag(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want bool
@@ -66,8 +90,8 @@ func TestNamesNetwork(t *testing.T) {
 		{[]string{"--networkless"}, false},
 		{[]string{"network=host"}, false},
 	} {
-		if got := namesNetwork(tc.args); got != tc.want {
-			t.Errorf("namesNetwork(%q) = %v, want %v", tc.args, got, tc.want)
+		if got := setsFlag(tc.args, "network"); got != tc.want {
+			t.Errorf("setsFlag(%q, network) = %v, want %v", tc.args, got, tc.want)
 		}
 	}
 }
