@@ -29,3 +29,18 @@ func TestCtr(t *testing.T) {
 	d.ctr("containers", "rm", "c3").must(t)
 	d.assertGone(t, "c3")
 }
+
+// TestCtrSeccomp runs ctr's default seccomp profile on runc and runsc: the container's init is in
+// seccomp filter mode (on runsc through --oci-seccomp, which the keeper passes).
+func TestCtrSeccomp(t *testing.T) {
+	d := startDaemon(t, "")
+	for _, rt := range []string{"runc", "runsc"} {
+		t.Run(rt, func(t *testing.T) {
+			requireTool(t, rt)
+			r := d.ctr("run", "--rm", "--runtime", rt, "--seccomp", "--rootfs", rootfs, "seccomp-"+rt, "grep", "Seccomp:", "/proc/self/status")
+			if r.code != 0 || strings.Join(strings.Fields(r.stdout), " ") != "Seccomp: 2" {
+				t.Errorf("ctr run --seccomp: exit %d stdout %q stderr %q, want Seccomp: 2", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}
