@@ -273,24 +273,7 @@ func TestCRIContainerExecStatsUpdate(t *testing.T) {
 				t.Errorf("cpu shares after update: %s", got)
 			}
 
-			fctx, fcancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer fcancel()
-			follow := exec.CommandContext(fctx, d.crictlBin, d.crictlArgs([]string{"logs", "-f", "--tail", "1", id})...)
-			out, err := follow.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := follow.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(out)
-			var lines []string
-			for len(lines) < 5 && sc.Scan() {
-				lines = append(lines, sc.Text())
-			}
-			fcancel()
-			_ = follow.Wait()
-			if len(lines) < 5 || !strings.HasPrefix(lines[4], "tick ") {
+			if lines := d.followLog(t, id, 5); len(lines) < 5 || !strings.HasPrefix(lines[4], "tick ") {
 				t.Errorf("crictl logs -f: %q", lines)
 			}
 
@@ -412,4 +395,28 @@ func TestCRIContainerSurvivesRestart(t *testing.T) {
 	for _, pod := range strings.Fields(d.crictl("pods", "-q").must(t)) {
 		d.crictl("rmp", "-f", pod).must(t)
 	}
+}
+
+// followLog runs crictl logs -f --tail 1 on container id until it printed n lines, or 20 s passed,
+// and returns the lines.
+func (d *criDaemon) followLog(t *testing.T, id string, n int) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	follow := exec.CommandContext(ctx, d.crictlBin, d.crictlArgs([]string{"logs", "-f", "--tail", "1", id})...)
+	out, err := follow.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	var lines []string
+	for len(lines) < n && sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	cancel()
+	_ = follow.Wait()
+	return lines
 }

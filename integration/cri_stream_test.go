@@ -83,7 +83,7 @@ func TestCRIStreamExec(t *testing.T) {
 			if r := d.crictlIn(t, "line one\n", false, "exec", "-i", id, "sh", "-c", "cat; echo cat-done"); r.code != 0 || r.stdout != "line one\ncat-done\n" {
 				t.Errorf("exec -i cat: %+v", r)
 			}
-			if r := d.crictlIn(t, "", true, "exec", "-i", "-t", id, "sh", "-c", "'tty; echo done'"); r.code != 0 || !strings.Contains(r.stdout, "done") {
+			if r := d.crictlIn(t, "", true, "exec", "-i", "-t", id, "sh", "-c", "'[ -t 0 ] && echo isatty'"); r.code != 0 || !strings.Contains(r.stdout, "isatty") {
 				t.Errorf("exec -it: %+v", r)
 			}
 			d.crictl("stopp", pod).must(t)
@@ -267,32 +267,38 @@ func TestCRIStreamPortForward(t *testing.T) {
 			// httpd listens on loopback only: port-forward must dial inside the pod.
 			cfg := cricContainer(podCfg.Metadata.Name, "sh", "-c", fmt.Sprintf("mkdir /tmp/www; echo hello-%s > /tmp/www/index.html; exec httpd -f -p 127.0.0.1:%d -h /tmp/www", tc.name, port))
 			pod, _ := d.crisRunOn(t, tc.handler, strings.TrimPrefix(podCfg.Metadata.Name, "cris-"), cfg, podCfg)
-			local := freePort(t)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, d.crictlBin, d.crictlArgs([]string{"port-forward", pod, fmt.Sprintf("%d:%d", local, port)})...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-			body := ""
-			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-				if body = httpGet(fmt.Sprintf("http://127.0.0.1:%d/", local)); body != "" {
-					break
-				}
-			}
-			if strings.TrimSpace(body) != "hello-"+tc.name {
-				t.Fatalf("GET through port-forward: %q; crictl: %s", body, stderr.String())
-			}
-			// A second connection on the same forward.
-			if body := httpGet(fmt.Sprintf("http://127.0.0.1:%d/index.html", local)); strings.TrimSpace(body) != "hello-"+tc.name {
-				t.Errorf("second GET: %q", body)
-			}
+			d.portForwardGet(t, pod, port, "hello-"+tc.name+"\n")
 			d.crictl("stopp", pod).must(t)
 			d.crictl("rmp", pod).must(t)
 		})
+	}
+}
+
+// portForwardGet runs crictl port-forward from a free local port to port of pod, and GETs / and
+// /index.html through it, on two connections: both must answer want.
+func (d *criDaemon) portForwardGet(t *testing.T, pod string, port int, want string) {
+	t.Helper()
+	local := freePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, d.crictlBin, d.crictlArgs([]string{"port-forward", pod, fmt.Sprintf("%d:%d", local, port)})...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	body := ""
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if body = httpGet(fmt.Sprintf("http://127.0.0.1:%d/", local)); body != "" {
+			break
+		}
+	}
+	if body != want {
+		t.Fatalf("GET through port-forward: %q, want %q; crictl: %s", body, want, stderr.String())
+	}
+	if body := httpGet(fmt.Sprintf("http://127.0.0.1:%d/index.html", local)); body != want {
+		t.Errorf("second GET through port-forward: %q, want %q", body, want)
 	}
 }
 
