@@ -167,6 +167,36 @@ func TestCRIStreamAttach(t *testing.T) {
 		})
 	}
 
+	// Two clients attached at once both get every line, not a share of them.
+	t.Run("two clients", func(t *testing.T) {
+		podCfg := crisPod(t, "attach-two")
+		pod, id := d.crisRun(t, "attach-two", cricContainer("attach-two", "sh", "-c", "i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.1; done"), podCfg)
+		a, b := d.startAttach(t, id), d.startAttach(t, id)
+		defer a.stop()
+		defer b.stop()
+		ticks := func(c *attachment) []int {
+			var n []int
+			for len(n) < 8 {
+				v, err := strconv.Atoi(strings.TrimPrefix(c.line(t), "tick-"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				n = append(n, v)
+			}
+			return n
+		}
+		for name, got := range map[string][]int{"first": ticks(a), "second": ticks(b)} {
+			for i := 1; i < len(got); i++ {
+				if got[i] != got[i-1]+1 {
+					t.Errorf("%s client got ticks %v, want consecutive ones", name, got)
+					break
+				}
+			}
+		}
+		d.crictl("stopp", pod).must(t)
+		d.crictl("rmp", pod).must(t)
+	})
+
 	t.Run("stdin once", func(t *testing.T) {
 		podCfg := crisPod(t, "attach-in")
 		cfg := cricContainer("attach-in", "sh", "-c", "while read l; do echo got-$l; done; echo stdin-closed")
@@ -231,22 +261,50 @@ func crisAttachOutput(t *testing.T, d *criDaemon, handler string) {
 // attachFirstLine attaches to container id and returns the first line it prints, then detaches.
 func attachFirstLine(t *testing.T, d *criDaemon, id string) string {
 	t.Helper()
+	a := d.startAttach(t, id)
+	defer a.stop()
+	return a.line(t)
+}
+
+// attachment is a running crictl attach.
+type attachment struct {
+	cmd    *exec.Cmd
+	out    *bufio.Reader
+	cancel context.CancelFunc
+}
+
+// startAttach starts crictl attach to container id, for at most 30 s.
+func (d *criDaemon) startAttach(t *testing.T, id string) *attachment {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, d.crictlBin, d.crictlArgs([]string{"attach", id})...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	line, err := bufio.NewReader(out).ReadString('\n')
+	return &attachment{cmd: cmd, out: bufio.NewReader(out), cancel: cancel}
+}
+
+// line returns the next line the attachment printed.
+func (a *attachment) line(t *testing.T) string {
+	t.Helper()
+	line, err := a.out.ReadString('\n')
 	if err != nil {
 		t.Fatalf("attach: %v", err)
 	}
 	return strings.TrimSpace(line)
+}
+
+// stop detaches.
+func (a *attachment) stop() {
+	_ = a.cmd.Process.Kill()
+	_ = a.cmd.Wait()
+	a.cancel()
 }
 
 // TestCRIStreamPortForward forwards a local port to busybox httpd in a pod's own network namespace

@@ -40,6 +40,7 @@ type Service struct {
 	streamIdle  time.Duration // closes idle streams (timeouts.stream_idle)
 	stream      *streamServer
 	net         *network
+	outputs     fanouts // attached clients of containers' output FIFOs
 
 	mu      sync.Mutex
 	running map[string]string  // pod names being created → sandbox id

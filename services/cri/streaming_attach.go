@@ -70,7 +70,8 @@ func (pathsIO) Wait()                {}
 func (pathsIO) Close() error         { return nil }
 
 // Attach connects the streams to the running container's own stdio: its output from now on (what
-// the FIFOs buffered while no one was attached is dropped), and its stdin if the container has one;
+// the FIFOs buffered while no one was attached is dropped), shared with the other clients attached
+// (fanouts), and its stdin if the container has one;
 // once the client's stdin ends, the container's is closed if its config says stdin_once. It returns
 // when the container exits, the client stops reading, or ctx is done.
 func (r streamRuntime) Attach(ctx context.Context, id string, in io.Reader, out, errOut io.WriteCloser, tty bool, resize <-chan remotecommand.TerminalSize) error {
@@ -94,7 +95,7 @@ func (r streamRuntime) Attach(ctx context.Context, id string, in io.Reader, out,
 	if err != nil {
 		return fmt.Errorf("failed to wait for container %s: %w", c.id, err)
 	}
-	done := make(chan struct{}, 2) // an output copy ended: the container's output or the client's
+	done := make(chan struct{}, 2) // an output ended: the container's output or the client's
 	outputs := 0
 	var files []*os.File
 	defer func() {
@@ -109,13 +110,13 @@ func (r streamRuntime) Attach(ctx context.Context, id string, in io.Reader, out,
 		if o.path == "" || o.w == nil {
 			continue
 		}
-		f, err := os.OpenFile(o.path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		ended, detach, err := s.outputs.attach(o.path, o.w)
 		if err != nil {
 			return fmt.Errorf("failed to open the stdio of container %s: %w", c.id, err)
 		}
-		files, outputs = append(files, f), outputs+1
-		discardBuffered(f)
-		go func() { _, _ = io.Copy(o.w, f); done <- struct{}{} }()
+		defer detach()
+		outputs++
+		go func() { <-ended; done <- struct{}{} }()
 	}
 	if in != nil && p.Stdin != "" {
 		f, err := os.OpenFile(p.Stdin, os.O_WRONLY|syscall.O_NONBLOCK, 0)
