@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -39,19 +38,7 @@ i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.2; done`)
 				t.Errorf("logs -f: %q", lines)
 			}
 			d.portForwardGet(t, pod, 8080, "web cris-byhand-"+tc.handler+"\n")
-			var stats struct {
-				Stats []struct {
-					Attributes struct{ ID string }
-					CPU        struct{ UsageCoreNanoSeconds struct{ Value string } }
-					Memory     struct{ WorkingSetBytes struct{ Value string } }
-				}
-			}
-			if err := json.Unmarshal([]byte(d.crictl("stats", "-o", "json", "--id", id).must(t)), &stats); err != nil {
-				t.Fatal(err)
-			}
-			if s := stats.Stats; len(s) != 1 || s[0].Attributes.ID != id || s[0].CPU.UsageCoreNanoSeconds.Value == "" || s[0].Memory.WorkingSetBytes.Value == "" {
-				t.Errorf("stats: %+v", stats)
-			}
+			d.checkStats(t, id)
 
 			d.crictl("stopp", pod).must(t)
 			if st := d.inspectp(t, pod); st.Status.State != "SANDBOX_NOTREADY" {

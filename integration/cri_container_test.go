@@ -225,20 +225,7 @@ func TestCRIContainerExecStatsUpdate(t *testing.T) {
 				t.Errorf("crictl exec past its timeout: exit %d after %s\n%s", r.code, time.Since(start), r.stderr)
 			}
 
-			var stats struct {
-				Stats []struct {
-					Attributes struct{ ID string }
-					CPU        struct{ UsageCoreNanoSeconds struct{ Value string } }
-					Memory     struct{ WorkingSetBytes struct{ Value string } }
-				}
-			}
-			if err := json.Unmarshal([]byte(d.crictl("stats", "-o", "json", "--id", id).must(t)), &stats); err != nil {
-				t.Fatal(err)
-			}
-			if len(stats.Stats) != 1 || stats.Stats[0].Attributes.ID != id || stats.Stats[0].CPU.UsageCoreNanoSeconds.Value == "" ||
-				stats.Stats[0].Memory.WorkingSetBytes.Value == "" || stats.Stats[0].Memory.WorkingSetBytes.Value == "0" {
-				t.Errorf("crictl stats: %+v", stats)
-			}
+			d.checkStats(t, id)
 
 			var podStats struct {
 				Stats []struct {
@@ -419,4 +406,24 @@ func (d *criDaemon) followLog(t *testing.T, id string, n int) []string {
 	cancel()
 	_ = follow.Wait()
 	return lines
+}
+
+// checkStats checks crictl stats of container id: one entry, for it, with its CPU usage and a
+// working set above zero.
+func (d *criDaemon) checkStats(t *testing.T, id string) {
+	t.Helper()
+	var stats struct {
+		Stats []struct {
+			Attributes struct{ ID string }
+			CPU        struct{ UsageCoreNanoSeconds struct{ Value string } }
+			Memory     struct{ WorkingSetBytes struct{ Value string } }
+		}
+	}
+	if err := json.Unmarshal([]byte(d.crictl("stats", "-o", "json", "--id", id).must(t)), &stats); err != nil {
+		t.Fatal(err)
+	}
+	if s := stats.Stats; len(s) != 1 || s[0].Attributes.ID != id || s[0].CPU.UsageCoreNanoSeconds.Value == "" ||
+		s[0].Memory.WorkingSetBytes.Value == "" || s[0].Memory.WorkingSetBytes.Value == "0" {
+		t.Errorf("crictl stats: %+v", stats)
+	}
 }

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,18 +84,7 @@ func TestCRIPodRuntimes(t *testing.T) {
 			if body := httpGet(fmt.Sprintf("http://127.0.0.1:%d/", p.hostPort)); body != want {
 				t.Errorf("GET from hostPort %d: %q", p.hostPort, body)
 			}
-			var stats struct {
-				Stats []struct {
-					Attributes struct{ ID string }
-					CPU        struct{ UsageCoreNanoSeconds struct{ Value string } }
-				}
-			}
-			if err := json.Unmarshal([]byte(d.crictl("stats", "-o", "json", "--id", p.ctr).must(t)), &stats); err != nil {
-				t.Fatal(err)
-			}
-			if len(stats.Stats) != 1 || stats.Stats[0].Attributes.ID != p.ctr || stats.Stats[0].CPU.UsageCoreNanoSeconds.Value == "" {
-				t.Errorf("crictl stats: %+v", stats)
-			}
+			d.checkStats(t, p.ctr)
 			d.crictl("stop", "--timeout", "10", p.ctr).must(t)
 			if st := d.inspect(t, p.ctr); st.Status.State != "CONTAINER_EXITED" || st.Status.ExitCode != 3 {
 				t.Errorf("stopped container: %+v", st.Status)
