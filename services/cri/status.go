@@ -18,7 +18,8 @@ func (s *Service) Version(context.Context, *runtimeapi.VersionRequest) (*runtime
 }
 
 // Status implements the CRI: the runtime is ready whenever corrald answers, the network when a CNI
-// configuration loads. Verbose adds "config": the effective [cri] table with every handler's runtime.
+// configuration loads; supplemental groups policies are implemented. Verbose adds "config": the effective [cri] table with
+// every handler's runtime.
 func (s *Service) Status(_ context.Context, r *runtimeapi.StatusRequest) (*runtimeapi.StatusResponse, error) {
 	netReady := &runtimeapi.RuntimeCondition{Type: runtimeapi.NetworkReady, Status: true}
 	if err := s.net.ready(); err != nil {
@@ -27,6 +28,7 @@ func (s *Service) Status(_ context.Context, r *runtimeapi.StatusRequest) (*runti
 	resp := &runtimeapi.StatusResponse{Status: &runtimeapi.RuntimeStatus{Conditions: []*runtimeapi.RuntimeCondition{
 		{Type: runtimeapi.RuntimeReady, Status: true}, netReady,
 	}}}
+	resp.Features = &runtimeapi.RuntimeFeatures{SupplementalGroupsPolicy: true}
 	resp.RuntimeHandlers = append(resp.RuntimeHandlers, &runtimeapi.RuntimeHandler{}) // the empty handler
 	for _, h := range s.cfg.Handlers() {
 		resp.RuntimeHandlers = append(resp.RuntimeHandlers, &runtimeapi.RuntimeHandler{Name: h})
