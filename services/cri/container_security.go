@@ -108,14 +108,16 @@ func withPrimaryGroupOnly(_ context.Context, _ oci.Client, _ *containers.Contain
 	return nil
 }
 
-// withSupplementalGroups adds groups to the process's additional ones that it lacks.
+// withSupplementalGroups adds groups to the process's additional ones, and sorts them without
+// duplicates as containerd does: gVisor reports them in the spec's order, Linux sorted.
 func withSupplementalGroups(gids []int64) oci.SpecOpts {
 	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
+		all := s.Process.User.AdditionalGids
 		for _, g := range gids {
-			if !slices.Contains(s.Process.User.AdditionalGids, uint32(g)) {
-				s.Process.User.AdditionalGids = append(s.Process.User.AdditionalGids, uint32(g))
-			}
+			all = append(all, uint32(g))
 		}
+		slices.Sort(all)
+		s.Process.User.AdditionalGids = slices.Compact(all)
 		return nil
 	}
 }

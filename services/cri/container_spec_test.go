@@ -167,7 +167,7 @@ func TestRootfsPropagation(t *testing.T) {
 
 // TestSupplementalGroupsPolicy checks the groups a process gets, and that ContainerStatus reports
 // them: Merge adds the groups the image's /etc/group gives the user, Strict only the primary
-// group; both add supplemental_groups once.
+// group; both add supplemental_groups, and sort them without duplicates.
 func TestSupplementalGroupsPolicy(t *testing.T) {
 	root := t.TempDir()
 	_ = os.MkdirAll(filepath.Join(root, "etc"), 0o755)
@@ -183,13 +183,13 @@ func TestSupplementalGroupsPolicy(t *testing.T) {
 		groups    []int64
 		err       string
 	}{
-		{"merge by default", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, SupplementalGroups: []int64{1234}}, "", 1000, []int64{1000, 50000, 1234}, ""},
+		{"merge by default", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, SupplementalGroups: []int64{1234}}, "", 1000, []int64{1000, 1234, 50000}, ""},
 		{"merge, image user by name", &runtimeapi.LinuxContainerSecurityContext{SupplementalGroupsPolicy: merge}, "u", 1000, []int64{1000, 50000}, ""},
 		{"strict", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, SupplementalGroups: []int64{1234}, SupplementalGroupsPolicy: strict}, "", 1000, []int64{1000, 1234}, ""},
 		{"strict, image user", &runtimeapi.LinuxContainerSecurityContext{SupplementalGroupsPolicy: strict}, "u", 1000, []int64{1000}, ""},
 		{"strict with run_as_group", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, RunAsGroup: &runtimeapi.Int64Value{Value: 7},
 			SupplementalGroupsPolicy: strict}, "", 7, []int64{7}, ""},
-		{"supplemental group already there", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, SupplementalGroups: []int64{50000, 1000}}, "", 1000, []int64{1000, 50000}, ""},
+		{"duplicates and order", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, SupplementalGroups: []int64{50000, 1000, 5}}, "", 1000, []int64{5, 1000, 50000}, ""},
 		{"unknown policy", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, SupplementalGroupsPolicy: 7}, "", 0, nil,
 			"unknown supplemental_groups_policy 7: accepted are Merge (0) and Strict (1)"},
 	} {
