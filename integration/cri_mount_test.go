@@ -172,7 +172,7 @@ func assertNoImageVolume(t *testing.T, d *criDaemon, vols string) {
 // such a mount is refused naming the handler, as are one that is not read-only and one that is not
 // private, leaving their host paths uncreated.
 func TestCRIRecursiveReadOnlyMount(t *testing.T) {
-	requireTool(t, "runsc")
+	requireRuntime(t, "runsc")
 	d := startCRIContainers(t, "[cri.runtimes.runsc]\nruntime = \"runsc\"\n")
 	rs := runtimeapi.NewRuntimeServiceClient(d.grpcConn())
 	st, err := rs.Status(context.Background(), &runtimeapi.StatusRequest{})
