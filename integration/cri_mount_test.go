@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,5 +162,93 @@ func assertNoImageVolume(t *testing.T, d *criDaemon, vols string) {
 	}
 	if out := d.ctr("-n", "k8s.io", "leases", "ls").must(t); strings.Contains(out, "cri-image-volumes") {
 		t.Errorf("image volume leases left:\n%s", out)
+	}
+}
+
+// TestCRIRecursiveReadOnlyMount mounts a host directory with a tmpfs under it read-only, recursively
+// and not, on the runc, shim v2 and runsc handlers: under the recursive mount the tmpfs is
+// read-only too, under the other it stays writable, except on runsc, whose read-only binds are
+// recursive. Status advertises recursive read-only mounts on those handlers and not on lxc, where
+// such a mount is refused naming the handler, as are one that is not read-only and one that is not
+// private, leaving their host paths uncreated.
+func TestCRIRecursiveReadOnlyMount(t *testing.T) {
+	requireRuntime(t, "runsc")
+	d := startCRIContainers(t, "[cri.runtimes.runsc]\nruntime = \"runsc\"\n")
+	rs := runtimeapi.NewRuntimeServiceClient(d.grpcConn())
+	st, err := rs.Status(context.Background(), &runtimeapi.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advertised := map[string]bool{}
+	for _, h := range st.GetRuntimeHandlers() {
+		advertised[h.GetName()] = h.GetFeatures().GetRecursiveReadOnlyMounts()
+	}
+	if want := map[string]bool{"": false, "runc": true, "v2": true, "runsc": true, "lxc": false}; fmt.Sprint(advertised) != fmt.Sprint(want) {
+		t.Errorf("recursive read-only mounts by handler %v, want %v", advertised, want)
+	}
+
+	src := t.TempDir()
+	sub := filepath.Join(src, "tmpfs")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("crif-rro", sub, "tmpfs", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(sub, unix.MNT_DETACH) })
+	for _, h := range []struct{ handler, runtime string }{{"runc", "runc"}, {"v2", "io.containerd.runc.v2"}, {"runsc", "runsc"}} {
+		t.Run(h.handler, func(t *testing.T) {
+			requireRuntime(t, h.runtime)
+			podCfg := crifPod(t, "rro-"+h.handler)
+			pod := d.runp(t, h.handler, podCfg)
+			cfg := crifContainer("rro-"+h.handler, "sleep", "3600")
+			cfg.Mounts = []*runtimeapi.Mount{
+				{HostPath: src, ContainerPath: "/rro", Readonly: true, RecursiveReadOnly: true},
+				{HostPath: src, ContainerPath: "/ro", Readonly: true},
+			}
+			id := d.create(t, pod, cfg, podCfg)
+			d.crictl("start", id).must(t)
+			readonly := []string{"/rro/top", "/rro/tmpfs/sub", "/ro/top"}
+			if h.runtime == "runsc" {
+				readonly = append(readonly, "/ro/tmpfs/sub")
+			} else {
+				d.crictl("exec", "-s", id, "touch", "/ro/tmpfs/sub").must(t) // not recursive: the submount stays writable
+			}
+			for _, p := range readonly {
+				if r := d.crictl("exec", "-s", id, "touch", p); r.code == 0 || !strings.Contains(r.stdout+r.stderr, "Read-only file system") {
+					t.Errorf("touch %s: exit %d %s%s, want a read-only file system", p, r.code, r.stdout, r.stderr)
+				}
+			}
+			d.crictl("rmp", "-f", pod).must(t)
+		})
+	}
+
+	missing := filepath.Join(t.TempDir(), "missing")
+	for _, tc := range []struct {
+		name, handler string
+		m             *runtimeapi.Mount
+		want          string
+	}{
+		{"lxc", "lxc", &runtimeapi.Mount{Readonly: true, RecursiveReadOnly: true},
+			`runtime handler \"lxc\" (runtime lcr) has no recursive read-only mounts, asked for host path ` + missing + `: LXC 5 remounts only the top mount`}, // crictl quotes the error
+		{"rw", "runc", &runtimeapi.Mount{RecursiveReadOnly: true}, "recursive read-only mount of host path " + missing + " needs readonly true"},
+		{"slave", "runc", &runtimeapi.Mount{Readonly: true, RecursiveReadOnly: true, Propagation: runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER},
+			"needs propagation PROPAGATION_PRIVATE, not PROPAGATION_HOST_TO_CONTAINER"},
+	} {
+		if tc.handler == "lxc" {
+			requireRuntime(t, "lcr")
+		}
+		podCfg := crifPod(t, "rro-bad-"+tc.name)
+		pod := d.runp(t, tc.handler, podCfg)
+		tc.m.HostPath, tc.m.ContainerPath = missing, "/rro"
+		cfg := crifContainer("rro-bad-"+tc.name, "true")
+		cfg.Mounts = []*runtimeapi.Mount{tc.m}
+		if r := d.crictl("create", "--no-pull", pod, ctrFile(t, cfg), podFile(t, podCfg)); r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%s: create: exit %d %s%s, want %q", tc.name, r.code, r.stdout, r.stderr, tc.want)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Errorf("%s: the refused mount's host path was created: %v", tc.name, err)
+		}
+		d.crictl("rmp", "-f", pod).must(t)
 	}
 }

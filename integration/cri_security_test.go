@@ -1,9 +1,11 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,4 +92,59 @@ func TestCRISecurityContextFixes(t *testing.T) {
 		t.Errorf("create with run_as_group only: exit %d %s%s", r.code, r.stdout, r.stderr)
 	}
 	d.crictl("rmp", "-f", pod).must(t)
+}
+
+// TestCRISupplementalGroupsPolicy runs the image's user app (2000:2001, in group staff 3000 of the
+// image's /etc/group) with supplemental group 1234 under each policy on runc, runsc and lxc: the
+// first process's groups (its log), an exec's and ContainerStatus's user are the primary group,
+// 1234 and, under Merge only, 3000. On lxc the exec is refused instead (lxc-attach sets no
+// supplementary groups). Status advertises the policies.
+func TestCRISupplementalGroupsPolicy(t *testing.T) {
+	d := startCRIContainers(t, "[cri.runtimes.runsc]\nruntime = \"runsc\"\n")
+	rs := runtimeapi.NewRuntimeServiceClient(d.grpcConn())
+	ctx := context.Background()
+	if st, err := rs.Status(ctx, &runtimeapi.StatusRequest{}); err != nil || !st.GetFeatures().GetSupplementalGroupsPolicy() {
+		t.Errorf("Status features %v, %v: no supplemental groups policy", st.GetFeatures(), err)
+	}
+	for _, h := range []struct{ handler, runtime string }{{"runc", "runc"}, {"runsc", "runsc"}, {"lxc", "lcr"}} {
+		t.Run(h.handler, func(t *testing.T) {
+			requireRuntime(t, h.runtime)
+			podCfg := crifPod(t, "groups-"+h.handler)
+			pod := d.runp(t, h.handler, podCfg)
+			for _, tc := range []struct {
+				policy runtimeapi.SupplementalGroupsPolicy
+				groups []int64 // the status's, sorted
+				idG    string  // the gid, then the others in ascending order, as Linux sorts them
+			}{
+				{runtimeapi.SupplementalGroupsPolicy_Merge, []int64{1234, 2001, 3000}, "2001 1234 3000"},
+				{runtimeapi.SupplementalGroupsPolicy_Strict, []int64{1234, 2001}, "2001 1234"},
+			} {
+				cfg := crifContainer(fmt.Sprintf("groups-%s-%s", h.handler, tc.policy), "sh", "-c", "echo groups $(id -G); sleep 3600")
+				cfg.Linux.SecurityContext = &runtimeapi.LinuxContainerSecurityContext{RunAsUser: &runtimeapi.Int64Value{Value: 2000},
+					SupplementalGroups: []int64{1234}, SupplementalGroupsPolicy: tc.policy}
+				id := d.create(t, pod, cfg, podCfg)
+				d.crictl("start", id).must(t)
+				if out := d.waitLog(t, id, "groups "); !strings.Contains(out, "groups "+tc.idG+"\n") {
+					t.Errorf("%s: first process's groups %q, want %s", tc.policy, out, tc.idG)
+				}
+				st, err := rs.ContainerStatus(ctx, &runtimeapi.ContainerStatusRequest{ContainerId: id})
+				if err != nil {
+					t.Fatal(err)
+				}
+				u := st.GetStatus().GetUser().GetLinux()
+				groups := slices.Sorted(slices.Values(u.GetSupplementalGroups()))
+				if u.GetUid() != 2000 || u.GetGid() != 2001 || !slices.Equal(groups, tc.groups) {
+					t.Errorf("%s: status user %v, want uid 2000 gid 2001 groups %v", tc.policy, u, tc.groups)
+				}
+				r := d.crictl("exec", "-s", id, "id", "-G")
+				switch {
+				case h.runtime == "lcr" && (r.code == 0 || !strings.Contains(r.stderr, "lxc-attach sets no supplementary groups")):
+					t.Errorf("%s: exec on lxc: exit %d %s%s, want the refusal", tc.policy, r.code, r.stdout, r.stderr)
+				case h.runtime != "lcr" && (r.code != 0 || strings.TrimSpace(r.stdout) != tc.idG):
+					t.Errorf("%s: exec's groups: exit %d %q %s, want %s", tc.policy, r.code, r.stdout, r.stderr, tc.idG)
+				}
+			}
+			d.crictl("rmp", "-f", pod).must(t)
+		})
+	}
 }

@@ -60,6 +60,8 @@ func requireRuntime(t *testing.T, runtime string) {
 		requireTool(t, "lxc-execute")
 	case "io.containerd.runc.v2":
 		requireTool(t, "containerd-shim-runc-v2")
+	case "runsc":
+		requireTool(t, "runsc")
 	}
 }
 

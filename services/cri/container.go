@@ -45,7 +45,8 @@ type ctr struct {
 	state            runtimeapi.ContainerState
 	pid              uint32
 	exitCode         int32
-	oomKilled        bool // the OOM killer killed one of its processes
+	oomKilled        bool   // the OOM killer killed one of its processes
+	spec             []byte // its OCI spec, JSON
 }
 
 // containerName is the name a container reserves: its name, its pod's name, and its attempt.
@@ -82,6 +83,9 @@ func fromRecord(rec containers.Container, t *task.Process) *ctr {
 	c := &ctr{id: rec.ID, sandboxID: rec.Labels[labelSandboxID], created: rec.CreatedAt, cfg: &runtimeapi.ContainerConfig{},
 		image: rec.Labels[labelImage], imageID: rec.Labels[labelImageID], logPath: rec.Labels[labelLogPath],
 		runtime: rec.Runtime.Name, state: runtimeapi.ContainerState_CONTAINER_CREATED}
+	if rec.Spec != nil {
+		c.spec = rec.Spec.GetValue()
+	}
 	if ext, ok := rec.Extensions[extContainerConfig]; ok {
 		_ = proto.Unmarshal(ext.GetValue(), c.cfg)
 	}

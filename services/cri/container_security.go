@@ -3,6 +3,7 @@ package cri
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,7 +22,8 @@ import (
 const apparmorDefault = "corral-default"
 
 // securityOpts apply a container's security context: user, group and supplemental groups (the
-// image's user when it names none), privileged or capabilities, read-only rootfs, no_new_privs,
+// image's user when it names none; by the supplemental groups policy, with the groups the image's
+// /etc/group gives the user or without), privileged or capabilities, read-only rootfs, no_new_privs,
 // masked and read-only paths, seccomp where the host has it, AppArmor only where the host has it.
 func securityOpts(sc *runtimeapi.LinuxContainerSecurityContext, imageUser string, hasSeccomp, hasAppArmor bool) ([]oci.SpecOpts, error) {
 	if sc.GetRunAsGroup() != nil && sc.GetRunAsUser() == nil && sc.GetRunAsUsername() == "" {
@@ -46,7 +48,15 @@ func securityOpts(sc *runtimeapi.LinuxContainerSecurityContext, imageUser string
 		user = "0"
 	}
 	name, _, _ := strings.Cut(user, ":")
-	opts = append(opts, oci.WithAdditionalGIDs(name), withSupplementalGroups(sc.GetSupplementalGroups()))
+	switch p := sc.GetSupplementalGroupsPolicy(); p {
+	case runtimeapi.SupplementalGroupsPolicy_Merge:
+		opts = append(opts, oci.WithAdditionalGIDs(name))
+	case runtimeapi.SupplementalGroupsPolicy_Strict:
+		opts = append(opts, withPrimaryGroupOnly)
+	default:
+		return nil, fmt.Errorf("unknown supplemental_groups_policy %d: accepted are Merge (0) and Strict (1): %w", p, errdefs.ErrInvalidArgument)
+	}
+	opts = append(opts, withSupplementalGroups(sc.GetSupplementalGroups()))
 
 	if sc.GetPrivileged() {
 		opts = append(opts, oci.WithPrivileged, oci.WithAllDevicesAllowed, oci.WithHostDevices, oci.WithWriteableSysfs,
@@ -91,12 +101,23 @@ func withGID(gid uint32) oci.SpecOpts {
 	}
 }
 
-// withSupplementalGroups adds groups to the process's additional ones.
+// withPrimaryGroupOnly makes the primary group the process's only additional one: the Strict
+// policy, where the image's /etc/group adds none.
+func withPrimaryGroupOnly(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
+	s.Process.User.AdditionalGids = []uint32{s.Process.User.GID}
+	return nil
+}
+
+// withSupplementalGroups adds groups to the process's additional ones, and sorts them without
+// duplicates as containerd does: gVisor reports them in the spec's order, Linux sorted.
 func withSupplementalGroups(gids []int64) oci.SpecOpts {
 	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *specs.Spec) error {
+		all := s.Process.User.AdditionalGids
 		for _, g := range gids {
-			s.Process.User.AdditionalGids = append(s.Process.User.AdditionalGids, uint32(g))
+			all = append(all, uint32(g))
 		}
+		slices.Sort(all)
+		s.Process.User.AdditionalGids = slices.Compact(all)
 		return nil
 	}
 }

@@ -31,6 +31,9 @@ type specInput struct {
 	podPID   uint32 // the pause process, whose IPC, UTS and PID namespaces the container joins
 	netns    string // the pod's network namespace; "" on the host network
 	podDir   string // the sandbox's hostname, hosts and resolv.conf
+	handler  string // the pod's runtime handler
+	runtime  string // the runtime it maps to
+	rro      rro    // how that runtime makes recursive read-only mounts
 	image    ocispec.ImageConfig
 	ownOOM   int  // corrald's oom_score_adj, the lowest a container gets
 	seccomp  bool // the host has seccomp
@@ -140,8 +143,9 @@ func podNamespaces(in specInput) []oci.SpecOpts {
 }
 
 // containerMounts are the CRI config's mounts, then the pod's hostname, hosts and resolv.conf
-// and its /dev/shm (the sandbox's tmpfs, or the host's with host IPC) for the destinations the config leaves free. A missing host path of a mount
-// is made a directory, as kubelet expects.
+// and its /dev/shm (the sandbox's tmpfs, or the host's with host IPC) for the destinations the
+// config leaves free. A missing host path of a mount is made a directory, as kubelet expects; a
+// recursive read-only mount gets its runtime's option for it, or an error.
 func containerMounts(in specInput) ([]specs.Mount, error) {
 	var out []specs.Mount
 	taken := map[string]bool{}
@@ -150,15 +154,16 @@ func containerMounts(in specInput) ([]specs.Mount, error) {
 		if !filepath.IsAbs(src) || !filepath.IsAbs(dst) {
 			return nil, fmt.Errorf("mount %q → %q: both paths must be absolute: %w", src, dst, errdefs.ErrInvalidArgument)
 		}
+		ro, err := readonlyOption(m, in.handler, in.runtime, in.rro)
+		if err != nil {
+			return nil, err
+		}
 		if _, err := os.Stat(src); os.IsNotExist(err) {
 			if err := os.MkdirAll(src, 0o755); err != nil {
 				return nil, fmt.Errorf("failed to create host path %s of a mount: %w", src, err)
 			}
 		}
-		opts := []string{"rbind", "rw"}
-		if m.GetReadonly() {
-			opts[1] = "ro"
-		}
+		opts := []string{"rbind", ro}
 		switch m.GetPropagation() {
 		case runtimeapi.MountPropagation_PROPAGATION_HOST_TO_CONTAINER:
 			if err := sourcePropagates(src, "shared:", "master:"); err != nil {

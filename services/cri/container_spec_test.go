@@ -2,6 +2,7 @@ package cri
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -161,5 +162,61 @@ func TestRootfsPropagation(t *testing.T) {
 		if got := s.Linux.RootfsPropagation; got != tc.want {
 			t.Errorf("%v: rootfs propagation %q, want %q", tc.mounts, got, tc.want)
 		}
+	}
+}
+
+// TestSupplementalGroupsPolicy checks the groups a process gets, and that ContainerStatus reports
+// them: Merge adds the groups the image's /etc/group gives the user, Strict only the primary
+// group; both add supplemental_groups, and sort them without duplicates.
+func TestSupplementalGroupsPolicy(t *testing.T) {
+	root := t.TempDir()
+	_ = os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	_ = os.WriteFile(filepath.Join(root, "etc", "passwd"), []byte("root:x:0:0::/:/bin/sh\nu:x:1000:1000::/:/bin/sh\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(root, "etc", "group"), []byte("root:x:0:\nu:x:1000:\nextra:x:50000:u\n"), 0o644)
+	uid := &runtimeapi.Int64Value{Value: 1000}
+	merge, strict := runtimeapi.SupplementalGroupsPolicy_Merge, runtimeapi.SupplementalGroupsPolicy_Strict
+	for _, tc := range []struct {
+		name      string
+		sc        *runtimeapi.LinuxContainerSecurityContext
+		imageUser string
+		gid       int64
+		groups    []int64
+		err       string
+	}{
+		{"merge by default", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, SupplementalGroups: []int64{1234}}, "", 1000, []int64{1000, 1234, 50000}, ""},
+		{"merge, image user by name", &runtimeapi.LinuxContainerSecurityContext{SupplementalGroupsPolicy: merge}, "u", 1000, []int64{1000, 50000}, ""},
+		{"strict", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, SupplementalGroups: []int64{1234}, SupplementalGroupsPolicy: strict}, "", 1000, []int64{1000, 1234}, ""},
+		{"strict, image user", &runtimeapi.LinuxContainerSecurityContext{SupplementalGroupsPolicy: strict}, "u", 1000, []int64{1000}, ""},
+		{"strict with run_as_group", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, RunAsGroup: &runtimeapi.Int64Value{Value: 7},
+			SupplementalGroupsPolicy: strict}, "", 7, []int64{7}, ""},
+		{"duplicates and order", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, SupplementalGroups: []int64{50000, 1000, 5}}, "", 1000, []int64{5, 1000, 50000}, ""},
+		{"unknown policy", &runtimeapi.LinuxContainerSecurityContext{RunAsUser: uid, SupplementalGroupsPolicy: 7}, "", 0, nil,
+			"unknown supplemental_groups_policy 7: accepted are Merge (0) and Strict (1)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, err := securityOpts(tc.sc, tc.imageUser, false, false)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !errdefs.IsInvalidArgument(err) {
+					t.Fatalf("err %v, want InvalidArgument %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := namespaces.WithNamespace(context.Background(), "t")
+			s, err := oci.GenerateSpec(ctx, nil, &containers.Container{ID: "t"}, append([]oci.SpecOpts{oci.WithRootFSPath(root)}, opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(s)
+			u := containerUser(b).GetLinux()
+			if u.GetUid() != 1000 || u.GetGid() != tc.gid || !slices.Equal(u.GetSupplementalGroups(), tc.groups) {
+				t.Errorf("status user %v, want uid 1000 gid %d groups %v", u, tc.gid, tc.groups)
+			}
+		})
+	}
+	if u := containerUser([]byte("{")); u != nil {
+		t.Errorf("user of a spec that does not parse: %v", u)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -20,6 +21,7 @@ func (s *Service) ContainerStatus(ctx context.Context, r *runtimeapi.ContainerSt
 		FinishedAt: unixNano(c.finished), ExitCode: c.exitCode, Image: c.cfg.GetImage(), ImageRef: c.imageID, ImageId: c.imageID,
 		Reason: c.reason(), Labels: c.cfg.GetLabels(), Annotations: c.cfg.GetAnnotations(), Mounts: c.cfg.GetMounts(),
 		LogPath: c.logPath, Resources: &runtimeapi.ContainerResources{Linux: c.cfg.GetLinux().GetResources()},
+		User: containerUser(c.spec),
 	}
 	resp := &runtimeapi.ContainerStatusResponse{Status: st}
 	if r.GetVerbose() {
@@ -30,6 +32,22 @@ func (s *Service) ContainerStatus(ctx context.Context, r *runtimeapi.ContainerSt
 		resp.Info = map[string]string{"info": string(b)}
 	}
 	return resp, nil
+}
+
+// containerUser is the identity the container's process starts with, read from its spec as
+// containerd reads it: the uid, gid and additional gids the runtime gives the process. A spec
+// that does not parse gives none.
+func containerUser(spec []byte) *runtimeapi.ContainerUser {
+	var s specs.Spec
+	if json.Unmarshal(spec, &s) != nil || s.Process == nil {
+		return nil
+	}
+	u := s.Process.User
+	groups := make([]int64, 0, len(u.AdditionalGids))
+	for _, g := range u.AdditionalGids {
+		groups = append(groups, int64(g))
+	}
+	return &runtimeapi.ContainerUser{Linux: &runtimeapi.LinuxContainerUser{Uid: int64(u.UID), Gid: int64(u.GID), SupplementalGroups: groups}}
 }
 
 // ListContainers implements the CRI.

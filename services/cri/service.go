@@ -22,6 +22,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/runtime"
 )
 
 // Service is the CRI server: both RuntimeService and ImageService.
@@ -31,6 +32,7 @@ type Service struct {
 
 	cfg         config.CRI
 	runtimes    map[string]string // RuntimeClass handler → resolved runtime name; "" → default_runtime
+	rro         map[string]rro    // runtime name → how it makes recursive read-only mounts
 	client      *containerd.Client
 	dir         string        // <state>/cri: sandbox dirs and network namespaces
 	snap        string        // the snapshotter of pods and containers
@@ -54,15 +56,19 @@ type Opts struct {
 	Config *config.Config
 	// Resolve resolves and checks a runtime name as corrald's containers service does.
 	Resolve func(name string) (string, error)
+	// Lookup finds the family and binary of a resolved runtime name; nil leaves every handler
+	// without recursive read-only mounts.
+	Lookup func(name string) (runtime.Family, runtime.Binary, error)
 	// Snapshotter is the snapshotter the CRI unpacks images into; SnapshotRoot its root directory.
 	Snapshotter, SnapshotRoot string
 	// Bundles is the directory of the tasks' bundles, <Bundles>/<namespace>/<id>.
 	Bundles string
 }
 
-// New checks the [cri] table against the runtimes corrald accepts, connects containerd's client
-// to corrald's own socket (the connection is made on first use, once corrald serves) and starts
-// the streaming server.
+// New checks the [cri] table against the runtimes corrald accepts, asks each handler's runtime
+// whether it makes recursive read-only mounts, connects containerd's client to corrald's own
+// socket (the connection is made on first use, once corrald serves) and starts the streaming
+// server.
 func New(o Opts) (*Service, error) {
 	cfg := o.Config.CRI
 	rts := map[string]string{}
@@ -78,13 +84,19 @@ func New(o Opts) (*Service, error) {
 		}
 		rts[h] = rt
 	}
+	rros := map[string]rro{}
+	for _, rt := range rts {
+		if _, ok := rros[rt]; !ok && o.Lookup != nil {
+			rros[rt] = rroSupport(context.Background(), rt, o.Lookup, o.Config.Timeouts.RuntimeCall.Duration)
+		}
+	}
 	client, err := containerd.New(o.Config.GRPC.Address, containerd.WithDefaultNamespace(cfg.Namespace))
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the CRI's client of %s: %w", o.Config.GRPC.Address, err)
 	}
 	dir := filepath.Join(o.Config.State, "cri")
 	s := &Service{
-		cfg: cfg, runtimes: rts, client: client, dir: dir, snap: o.Snapshotter, fsRoot: o.SnapshotRoot,
+		cfg: cfg, runtimes: rts, rro: rros, client: client, dir: dir, snap: o.Snapshotter, fsRoot: o.SnapshotRoot,
 		stopTimeout: o.Config.Timeouts.RuntimeCall.Duration, ioDrain: o.Config.Timeouts.IODrain.Duration,
 		streamIdle: o.Config.Timeouts.StreamIdle.Duration, net: newNetwork(cfg.CNI, filepath.Join(dir, "netns")),
 		running: map[string]string{}, bundles: filepath.Join(o.Bundles, cfg.Namespace),

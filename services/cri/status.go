@@ -18,7 +18,9 @@ func (s *Service) Version(context.Context, *runtimeapi.VersionRequest) (*runtime
 }
 
 // Status implements the CRI: the runtime is ready whenever corrald answers, the network when a CNI
-// configuration loads. Verbose adds "config": the effective [cri] table with every handler's runtime.
+// configuration loads; supplemental groups policies are implemented, recursive read-only mounts
+// on the handlers whose runtime makes them. Verbose adds "config": the effective [cri] table with
+// every handler's runtime.
 func (s *Service) Status(_ context.Context, r *runtimeapi.StatusRequest) (*runtimeapi.StatusResponse, error) {
 	netReady := &runtimeapi.RuntimeCondition{Type: runtimeapi.NetworkReady, Status: true}
 	if err := s.net.ready(); err != nil {
@@ -27,9 +29,10 @@ func (s *Service) Status(_ context.Context, r *runtimeapi.StatusRequest) (*runti
 	resp := &runtimeapi.StatusResponse{Status: &runtimeapi.RuntimeStatus{Conditions: []*runtimeapi.RuntimeCondition{
 		{Type: runtimeapi.RuntimeReady, Status: true}, netReady,
 	}}}
-	resp.RuntimeHandlers = append(resp.RuntimeHandlers, &runtimeapi.RuntimeHandler{}) // the empty handler
-	for _, h := range s.cfg.Handlers() {
-		resp.RuntimeHandlers = append(resp.RuntimeHandlers, &runtimeapi.RuntimeHandler{Name: h})
+	resp.Features = &runtimeapi.RuntimeFeatures{SupplementalGroupsPolicy: true}
+	for _, h := range append([]string{""}, s.cfg.Handlers()...) { // "" is the empty handler
+		f := &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: s.rro[s.runtimes[h]].option != ""}
+		resp.RuntimeHandlers = append(resp.RuntimeHandlers, &runtimeapi.RuntimeHandler{Name: h, Features: f})
 	}
 	if r.GetVerbose() {
 		b, err := json.Marshal(s.info())
