@@ -10,12 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/cgroups/v3/cgroup1/stats"
 	task "github.com/containerd/containerd/api/runtime/task/v2"
 	apitask "github.com/containerd/containerd/api/types/task"
 	runc "github.com/containerd/go-runc"
 	"github.com/containerd/log"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/api/keeper"
 	"github.com/corral-dev/corral/shim/logs"
@@ -63,8 +63,8 @@ type driver interface {
 	update(ctx context.Context, r *specs.LinuxResources) error
 	// pids lists the container's processes.
 	pids(ctx context.Context) ([]int, error)
-	// stats returns the container's resource usage as containerd's cgroup metrics.
-	stats(ctx context.Context) (*anypb.Any, error)
+	// stats returns the container's resource usage as containerd's cgroup v1 metrics.
+	stats(ctx context.Context) (*stats.Metrics, error)
 	// exited runs once the init has exited, before stdio is drained: it ends what outlives the init.
 	exited(ctx context.Context)
 	// cleanup runs last, before the exit is recorded: it removes the runtime's state.
@@ -182,6 +182,16 @@ func (k *container) watchOOM(ctx context.Context, pid int) {
 		return
 	}
 	k.oom = w
+}
+
+// oomKills counts the OOM kills the container's watch has seen; 0 without a watch.
+func (k *container) oomKills() uint64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.oom == nil {
+		return 0
+	}
+	return k.oom.kills()
 }
 
 // cleanAgain runs the driver's cleanup again if the one after the init's exit failed.

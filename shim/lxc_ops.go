@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/containerd/cgroups/v3/cgroup1/stats"
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/corral-dev/corral/engine/lcr"
 )
@@ -73,7 +73,7 @@ func (d *lxcDriver) pids(context.Context) ([]int, error) {
 }
 
 // stats reads the container's usage from its cgroups.
-func (d *lxcDriver) stats(context.Context) (*anypb.Any, error) {
+func (d *lxcDriver) stats(context.Context) (*stats.Metrics, error) {
 	if err := d.running(); err != nil {
 		return nil, err
 	}
@@ -81,9 +81,5 @@ func (d *lxcDriver) stats(context.Context) (*anypb.Any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to read the cgroups of %s: %w", d.c.Name, err)
 	}
-	return metrics{
-		CPUTotal:    s.CPU.UsageNanos,
-		MemoryUsage: s.Memory.Usage, MemoryMax: s.Memory.MaxUsage, MemoryLimit: s.Memory.Limit,
-		PidsCurrent: s.Pids.Current, PidsLimit: s.Pids.Limit,
-	}.Any()
+	return lxcMetrics(s), nil
 }

@@ -94,6 +94,13 @@ func (w *oomWatch) stop() {
 	w.wake.Close()
 }
 
+// kills is the number of OOM kills seen so far.
+func (w *oomWatch) kills() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seen
+}
+
 // oomKills reads the oom_kill line of memory.oom_control or memory.events.
 func oomKills(b []byte) uint64 {
 	s := bufio.NewScanner(bytes.NewReader(b))

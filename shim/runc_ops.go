@@ -3,9 +3,9 @@ package shim
 import (
 	"context"
 
+	"github.com/containerd/cgroups/v3/cgroup1/stats"
 	runc "github.com/containerd/go-runc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // pause runs `<runtime> pause`.
@@ -32,8 +32,8 @@ func (d *runcDriver) pids(ctx context.Context) (pids []int, err error) {
 	return pids, err
 }
 
-// stats runs `<runtime> events --stats` and returns the usage as containerd's cgroup metrics.
-func (d *runcDriver) stats(ctx context.Context) (*anypb.Any, error) {
+// stats runs `<runtime> events --stats`.
+func (d *runcDriver) stats(ctx context.Context) (*stats.Metrics, error) {
 	var s *runc.Stats
 	err := d.call(ctx, d.k.c.CallTimeout, "events --stats", func(ctx context.Context) (err error) {
 		s, err = d.rt.Stats(ctx, d.k.c.ID)
@@ -42,9 +42,5 @@ func (d *runcDriver) stats(ctx context.Context) (*anypb.Any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return metrics{
-		CPUTotal: s.Cpu.Usage.Total, CPUKernel: s.Cpu.Usage.Kernel, CPUUser: s.Cpu.Usage.User, CPUPerCPU: s.Cpu.Usage.Percpu,
-		MemoryUsage: s.Memory.Usage.Usage, MemoryMax: s.Memory.Usage.Max, MemoryLimit: s.Memory.Usage.Limit, MemoryCache: s.Memory.Cache,
-		PidsCurrent: s.Pids.Current, PidsLimit: s.Pids.Limit,
-	}.Any()
+	return runcMetrics(s), nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/containerd/cgroups/v3/cgroup1/stats"
 	"github.com/containerd/containerd/api/events"
 	task "github.com/containerd/containerd/api/runtime/task/v2"
 	apitask "github.com/containerd/containerd/api/types/task"
@@ -136,15 +137,20 @@ func (s *Service) Update(ctx context.Context, r *task.UpdateTaskRequest) (*empty
 	return &emptypb.Empty{}, nil
 }
 
-// Stats returns the container's resource usage.
+// Stats returns the container's resource usage, with the OOM kills its watch counted.
 func (s *Service) Stats(ctx context.Context, r *task.StatsRequest) (*task.StatsResponse, error) {
 	k, err := s.get()
 	if err != nil {
 		return nil, err
 	}
-	a, err := k.drv.stats(ctx)
+	m, err := k.drv.stats(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read stats of container %s: %w", r.ID, err)
+	}
+	m.MemoryOomControl = &stats.MemoryOomControl{OomKill: k.oomKills()}
+	a, err := metricsAny(m)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode stats of container %s: %w", r.ID, err)
 	}
 	return &task.StatsResponse{Stats: a}, nil
 }

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/corral-dev/corral/engine"
 )
 
 // Hierarchies are the host's cgroup mounts: the mount point of each v1 hierarchy, by its controllers
@@ -214,59 +212,4 @@ func removeTree(dir string) error {
 		return fmt.Errorf("failed to remove cgroup %s: %w", dir, err)
 	}
 	return nil
-}
-
-// Stats reads the container's CPU, memory and pids usage.
-func (c *Cgroup) Stats() (*engine.Stats, error) {
-	var s engine.Stats
-	var err error
-	read := func(ctrl, file string) uint64 {
-		v, e := readUint(filepath.Join(c.path(ctrl), file))
-		if e != nil && err == nil {
-			err = e
-		}
-		return v
-	}
-	if c.h.V2() {
-		s.CPU.UsageNanos = cpuStatUsec(filepath.Join(c.path("cpu"), "cpu.stat")) * 1000
-		s.Memory.Usage = read("memory", "memory.current")
-		s.Memory.MaxUsage, _ = readUint(filepath.Join(c.path("memory"), "memory.peak"))
-		s.Memory.Limit = read("memory", "memory.max")
-	} else {
-		s.CPU.UsageNanos = read("cpuacct", "cpuacct.usage")
-		s.Memory.Usage = read("memory", "memory.usage_in_bytes")
-		s.Memory.MaxUsage = read("memory", "memory.max_usage_in_bytes")
-		s.Memory.Limit = read("memory", "memory.limit_in_bytes")
-	}
-	s.Pids.Current = read("pids", "pids.current")
-	s.Pids.Limit = read("pids", "pids.max")
-	if s.Memory.Limit >= 1<<62 { // cgroup v1's "no limit", a page-rounded 2^63-1
-		s.Memory.Limit = 0
-	}
-	return &s, err
-}
-
-// readUint reads a cgroup file holding a number, or "max" (read as 0, no limit).
-func readUint(path string) (uint64, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	v := strings.TrimSpace(string(b))
-	if v == "max" {
-		return 0, nil
-	}
-	return strconv.ParseUint(v, 10, 64)
-}
-
-// cpuStatUsec reads usage_usec from cgroup v2's cpu.stat.
-func cpuStatUsec(path string) uint64 {
-	b, _ := os.ReadFile(path)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
-			n, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-			return n
-		}
-	}
-	return 0
 }

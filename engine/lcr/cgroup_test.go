@@ -57,6 +57,11 @@ func fakeHierarchies(t *testing.T, v2 bool, dir string, files map[string]string)
 		for _, c := range []string{"cpu,cpuacct", "memory", "pids"} {
 			h.V1[c] = filepath.Join(root, c)
 		}
+		for name := range files { // and the hierarchy of any other controller the files name
+			if ctrl, _, _ := strings.Cut(name, "/"); h.Cgroup(dir).path(ctrl) == "" {
+				h.V1[ctrl] = filepath.Join(root, ctrl)
+			}
+		}
 	}
 	for name, content := range files {
 		ctrl, file, _ := strings.Cut(name, "/")
@@ -82,14 +87,30 @@ func TestCgroupStats(t *testing.T) {
 			"memory/memory.max_usage_in_bytes": "8192\n", "memory/memory.limit_in_bytes": "9223372036854771712\n",
 			"pids/pids.current": "2\n", "pids/pids.max": "max\n", "pids/cgroup.procs": "10\n11\n"},
 			engine.Stats{CPU: engine.CPUStats{UsageNanos: 1500}, Memory: engine.MemoryStats{Usage: 4096, MaxUsage: 8192}, Pids: engine.PidsStats{Current: 2}}},
-		{"v2", true, map[string]string{"cpu/cpu.stat": "usage_usec 3\nuser_usec 2\n", "memory/memory.current": "4096\n",
-			"memory/memory.max": "67108864\n", "pids/pids.current": "1\n", "pids/pids.max": "100\n", "pids/cgroup.procs": "10\n11\n"},
-			engine.Stats{CPU: engine.CPUStats{UsageNanos: 3000}, Memory: engine.MemoryStats{Usage: 4096, Limit: 67108864}, Pids: engine.PidsStats{Current: 1, Limit: 100}}},
+		{"v1 counters", false, map[string]string{"cpuacct/cpuacct.usage": "1500\n", "cpuacct/cpuacct.usage_user": "1000\n",
+			"cpuacct/cpuacct.usage_sys": "500\n", "cpu/cpu.stat": "nr_periods 9\nnr_throttled 4\nthrottled_time 700\n",
+			"memory/memory.usage_in_bytes": "4096\n", "memory/memory.max_usage_in_bytes": "8192\n",
+			"memory/memory.limit_in_bytes": "65536\n", "memory/memory.failcnt": "3\n", "memory/memory.memsw.usage_in_bytes": "5000\n",
+			"memory/memory.kmem.usage_in_bytes": "300\n", "memory/memory.stat": "cache 10\ntotal_rss 20\n",
+			"blkio/blkio.throttle.io_service_bytes_recursive": "8:0 Read 512\n8:0 Write 1024\nTotal 1536\n",
+			"blkio/blkio.throttle.io_serviced_recursive":      "8:0 Read 1\n8:0 Write 2\nTotal 3\n",
+			"pids/pids.current":                               "2\n", "pids/pids.max": "50\n", "pids/cgroup.procs": "10\n11\n"},
+			engine.Stats{CPU: engine.CPUStats{UsageNanos: 1500, UserNanos: 1000, SystemNanos: 500, Periods: 9, ThrottledPeriods: 4, ThrottledNanos: 700},
+				Memory: engine.MemoryStats{Usage: 4096, MaxUsage: 8192, Limit: 65536, Failcnt: 3, SwapUsage: 5000, KernelUsage: 300,
+					Stat: map[string]uint64{"cache": 10, "total_rss": 20}},
+				Pids: engine.PidsStats{Current: 2, Limit: 50},
+				IO: engine.IOStats{ServiceBytes: []engine.IOEntry{{Major: 8, Op: "Read", Value: 512}, {Major: 8, Op: "Write", Value: 1024}},
+					Serviced: []engine.IOEntry{{Major: 8, Op: "Read", Value: 1}, {Major: 8, Op: "Write", Value: 2}}}}},
+		{"v2", true, map[string]string{"cpu/cpu.stat": "usage_usec 3\nuser_usec 2\nsystem_usec 1\nnr_periods 5\n",
+			"memory/memory.current": "4096\n", "memory/memory.max": "67108864\n", "pids/pids.current": "1\n", "pids/pids.max": "100\n",
+			"pids/cgroup.procs": "10\n11\n"},
+			engine.Stats{CPU: engine.CPUStats{UsageNanos: 3000, UserNanos: 2000, SystemNanos: 1000, Periods: 5},
+				Memory: engine.MemoryStats{Usage: 4096, Limit: 67108864}, Pids: engine.PidsStats{Current: 1, Limit: 100}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cg := fakeHierarchies(t, tc.v2, "default/c1", tc.files).Cgroup("default/c1")
 			s, err := cg.Stats()
-			if err != nil || *s != tc.want {
+			if err != nil || !reflect.DeepEqual(*s, tc.want) {
 				t.Errorf("Stats = %+v, %v; want %+v", s, err, tc.want)
 			}
 			if pids, err := cg.Procs(); err != nil || !reflect.DeepEqual(pids, []int{10, 11}) {

@@ -76,20 +76,15 @@ func (s *Service) stats(ctx context.Context, cs []*ctr) ([]*runtimeapi.Container
 			Cpu:        &runtimeapi.CpuUsage{Timestamp: now},
 			Memory:     &runtimeapi.MemoryUsage{Timestamp: now},
 		}
-		if m := metrics[c.id]; m != nil {
-			var v1 stats.Metrics
-			if m.GetData().MessageIs(&v1) && m.GetData().UnmarshalTo(&v1) == nil {
-				st.Cpu.UsageCoreNanoSeconds = &runtimeapi.UInt64Value{Value: v1.CPU.GetUsage().GetTotal()}
-				usage := v1.Memory.GetUsage().GetUsage()
-				ws := usage - min(usage, v1.Memory.GetTotalInactiveFile())
-				st.Memory.WorkingSetBytes = &runtimeapi.UInt64Value{Value: ws}
-				st.Memory.UsageBytes = &runtimeapi.UInt64Value{Value: usage}
-				st.Memory.RssBytes = &runtimeapi.UInt64Value{Value: v1.Memory.GetRSS()}
-				st.Memory.PageFaults = &runtimeapi.UInt64Value{Value: v1.Memory.GetPgFault()}
-				st.Memory.MajorPageFaults = &runtimeapi.UInt64Value{Value: v1.Memory.GetPgMajFault()}
-			} else {
-				log.G(ctx).WithField("id", c.id).Debugf("cri: metrics of type %s are not cgroup v1 metrics", m.GetData().GetTypeUrl())
-			}
+		if v1 := cgroupV1(ctx, metrics[c.id]); v1 != nil {
+			st.Cpu.UsageCoreNanoSeconds = &runtimeapi.UInt64Value{Value: v1.CPU.GetUsage().GetTotal()}
+			usage := v1.Memory.GetUsage().GetUsage()
+			ws := usage - min(usage, v1.Memory.GetTotalInactiveFile())
+			st.Memory.WorkingSetBytes = &runtimeapi.UInt64Value{Value: ws}
+			st.Memory.UsageBytes = &runtimeapi.UInt64Value{Value: usage}
+			st.Memory.RssBytes = &runtimeapi.UInt64Value{Value: v1.Memory.GetRSS()}
+			st.Memory.PageFaults = &runtimeapi.UInt64Value{Value: v1.Memory.GetPgFault()}
+			st.Memory.MajorPageFaults = &runtimeapi.UInt64Value{Value: v1.Memory.GetPgMajFault()}
 		}
 		if u, err := s.client.SnapshotService(s.snap).Usage(ctx, c.id); err == nil {
 			st.WritableLayer = &runtimeapi.FilesystemUsage{Timestamp: now, FsId: &runtimeapi.FilesystemIdentifier{Mountpoint: s.fsRoot},
@@ -98,4 +93,18 @@ func (s *Service) stats(ctx context.Context, cs []*ctr) ([]*runtimeapi.Container
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// cgroupV1 decodes a task's metrics as cgroup v1 metrics; nil if there are none, or, logged, if they
+// are of another kind.
+func cgroupV1(ctx context.Context, m *types.Metric) *stats.Metrics {
+	var v1 stats.Metrics
+	if m == nil {
+		return nil
+	}
+	if m.GetData().MessageIs(&v1) && m.GetData().UnmarshalTo(&v1) == nil {
+		return &v1
+	}
+	log.G(ctx).WithField("id", m.GetID()).Debugf("cri: metrics of type %s are not cgroup v1 metrics", m.GetData().GetTypeUrl())
+	return nil
 }

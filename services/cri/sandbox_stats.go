@@ -93,12 +93,45 @@ func (s *Service) podStats(ctx context.Context, sb *sandbox) (*runtimeapi.PodSan
 // netStats reads a /proc/<pid>/net/dev file: every interface but loopback, the first of them as the
 // default one, as kubelet reads pod network stats.
 func netStats(path string, now int64) (*runtimeapi.NetworkUsage, error) {
+	ifaces, err := netDev(path)
+	if err != nil {
+		return nil, err
+	}
+	out := &runtimeapi.NetworkUsage{Timestamp: now}
+	for _, i := range ifaces {
+		n := func(v uint64) *runtimeapi.UInt64Value { return &runtimeapi.UInt64Value{Value: v} }
+		iface := &runtimeapi.NetworkInterfaceUsage{Name: i.name, RxBytes: n(i.c[rxBytes]), RxErrors: n(i.c[rxErrors]),
+			TxBytes: n(i.c[txBytes]), TxErrors: n(i.c[txErrors])}
+		if out.DefaultInterface == nil {
+			out.DefaultInterface = iface
+		}
+		out.Interfaces = append(out.Interfaces, iface)
+	}
+	return out, nil
+}
+
+// netCounters are an interface's counters in /proc/net/dev's order: received bytes, packets, errs,
+// drop, fifo, frame, compressed, multicast, then transmitted bytes, packets, errs, drop, fifo,
+// colls, carrier, compressed.
+type netCounters struct {
+	name string
+	c    [16]uint64
+}
+
+// Indexes of netCounters.c.
+const (
+	rxBytes, rxPackets, rxErrors, rxDropped = 0, 1, 2, 3
+	txBytes, txPackets, txErrors, txDropped = 8, 9, 10, 11
+)
+
+// netDev reads a /proc/<pid>/net/dev file: the counters of every interface but loopback.
+func netDev(path string) ([]netCounters, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	out := &runtimeapi.NetworkUsage{Timestamp: now}
+	var out []netCounters
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		name, counters, ok := strings.Cut(sc.Text(), ":")
@@ -107,15 +140,11 @@ func netStats(path string, now int64) (*runtimeapi.NetworkUsage, error) {
 		if !ok || name == "lo" || len(fields) < 16 {
 			continue // the two header lines, loopback
 		}
-		n := func(i int) *runtimeapi.UInt64Value {
-			v, _ := strconv.ParseUint(fields[i], 10, 64)
-			return &runtimeapi.UInt64Value{Value: v}
+		n := netCounters{name: name}
+		for i := range n.c {
+			n.c[i], _ = strconv.ParseUint(fields[i], 10, 64)
 		}
-		iface := &runtimeapi.NetworkInterfaceUsage{Name: name, RxBytes: n(0), RxErrors: n(2), TxBytes: n(8), TxErrors: n(10)}
-		if out.DefaultInterface == nil {
-			out.DefaultInterface = iface
-		}
-		out.Interfaces = append(out.Interfaces, iface)
+		out = append(out, n)
 	}
 	return out, sc.Err()
 }
