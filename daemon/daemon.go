@@ -139,7 +139,8 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	namespacesapi.RegisterNamespacesServer(srv, &namespaces.Service{Store: st})
 	versionapi.RegisterVersionServer(srv, version.Service{})
 	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, Families: registry.Families(),
-		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid), Snapshotters: img.Roots(), Paths: map[string]string{
+		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid), Snapshotters: img.Roots(),
+		SnapshotterCapabilities: img.Capabilities, Paths: map[string]string{
 			api.ExportConfig: cfg.Path, api.ExportRoot: cfg.Root, api.ExportState: cfg.State, api.ExportAddress: cfg.GRPC.Address,
 		}})
 	criService.Register(srv)
