@@ -31,6 +31,7 @@ type specInput struct {
 	podPID   uint32 // the pause process, whose IPC, UTS and PID namespaces the container joins
 	netns    string // the pod's network namespace; "" on the host network
 	podDir   string // the sandbox's hostname, hosts and resolv.conf
+	userns   userns // the pod's user namespace, the pause process's, that the container joins
 	image    ocispec.ImageConfig
 	ownOOM   int  // corrald's oom_score_adj, the lowest a container gets
 	seccomp  bool // the host has seccomp
@@ -109,8 +110,8 @@ func envs(cfg *runtimeapi.ContainerConfig) []string {
 }
 
 // podNamespaces makes the container join its pod's network (its namespace file, or the host's),
-// IPC and UTS namespaces (the pause process's, or the host's IPC), and the PID namespace its
-// namespace options ask for: the pod's, its own or the host's.
+// IPC and UTS namespaces (the pause process's, or the host's IPC), its user namespace if it has
+// one, and the PID namespace its namespace options ask for: the pod's, its own or the host's.
 func podNamespaces(in specInput) []oci.SpecOpts {
 	podNS := in.pod.GetLinux().GetSecurityContext().GetNamespaceOptions()
 	proc := func(t string) string { return fmt.Sprintf("/proc/%d/ns/%s", in.podPID, t) }
@@ -126,6 +127,7 @@ func podNamespaces(in specInput) []oci.SpecOpts {
 	} else {
 		opts = append(opts, oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.IPCNamespace, Path: proc("ipc")}))
 	}
+	opts = append(opts, in.userns.specOpts(proc("user"), in.netns == "")...)
 	switch in.cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetPid() {
 	case runtimeapi.NamespaceMode_NODE:
 		opts = append(opts, oci.WithHostNamespace(specs.PIDNamespace))

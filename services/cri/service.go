@@ -40,6 +40,8 @@ type Service struct {
 	streamIdle  time.Duration // closes idle streams (timeouts.stream_idle)
 	stream      *streamServer
 	net         *network
+	// usernsRuntime says whether a resolved runtime name can run a pod in a user namespace.
+	usernsRuntime func(runtime string) bool
 
 	mu      sync.Mutex
 	running map[string]string  // pod names being created → sandbox id
@@ -53,6 +55,8 @@ type Opts struct {
 	Config *config.Config
 	// Resolve resolves and checks a runtime name as corrald's containers service does.
 	Resolve func(name string) (string, error)
+	// UserNamespaces says whether a resolved runtime name runs containers in user namespaces.
+	UserNamespaces func(name string) bool
 	// Snapshotter is the snapshotter the CRI unpacks images into; SnapshotRoot its root directory.
 	Snapshotter, SnapshotRoot string
 	// Bundles is the directory of the tasks' bundles, <Bundles>/<namespace>/<id>.
@@ -86,7 +90,7 @@ func New(o Opts) (*Service, error) {
 		cfg: cfg, runtimes: rts, client: client, dir: dir, snap: o.Snapshotter, fsRoot: o.SnapshotRoot,
 		stopTimeout: o.Config.Timeouts.RuntimeCall.Duration, ioDrain: o.Config.Timeouts.IODrain.Duration,
 		streamIdle: o.Config.Timeouts.StreamIdle.Duration, net: newNetwork(cfg.CNI, filepath.Join(dir, "netns")),
-		running: map[string]string{}, bundles: filepath.Join(o.Bundles, cfg.Namespace),
+		running: map[string]string{}, bundles: filepath.Join(o.Bundles, cfg.Namespace), usernsRuntime: o.UserNamespaces,
 	}
 	if s.stream, err = s.newStreamServer(); err != nil {
 		client.Close()

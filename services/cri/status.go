@@ -18,7 +18,8 @@ func (s *Service) Version(context.Context, *runtimeapi.VersionRequest) (*runtime
 }
 
 // Status implements the CRI: the runtime is ready whenever corrald answers, the network when a CNI
-// configuration loads. Verbose adds "config": the effective [cri] table with every handler's runtime.
+// configuration loads. Each handler's features say whether it runs pods in user namespaces. Verbose
+// adds "config": the effective [cri] table with every handler's runtime.
 func (s *Service) Status(_ context.Context, r *runtimeapi.StatusRequest) (*runtimeapi.StatusResponse, error) {
 	netReady := &runtimeapi.RuntimeCondition{Type: runtimeapi.NetworkReady, Status: true}
 	if err := s.net.ready(); err != nil {
@@ -27,9 +28,9 @@ func (s *Service) Status(_ context.Context, r *runtimeapi.StatusRequest) (*runti
 	resp := &runtimeapi.StatusResponse{Status: &runtimeapi.RuntimeStatus{Conditions: []*runtimeapi.RuntimeCondition{
 		{Type: runtimeapi.RuntimeReady, Status: true}, netReady,
 	}}}
-	resp.RuntimeHandlers = append(resp.RuntimeHandlers, &runtimeapi.RuntimeHandler{}) // the empty handler
-	for _, h := range s.cfg.Handlers() {
-		resp.RuntimeHandlers = append(resp.RuntimeHandlers, &runtimeapi.RuntimeHandler{Name: h})
+	for _, h := range append([]string{""}, s.cfg.Handlers()...) { // "" is the empty handler
+		resp.RuntimeHandlers = append(resp.RuntimeHandlers, &runtimeapi.RuntimeHandler{Name: h,
+			Features: &runtimeapi.RuntimeHandlerFeatures{UserNamespaces: s.usernsOn(s.runtimes[h])}})
 	}
 	if r.GetVerbose() {
 		b, err := json.Marshal(s.info())
@@ -52,6 +53,7 @@ type info struct {
 	CNINetwork     string            `json:"cniNetwork,omitempty"`
 	RegistryConfig string            `json:"registryConfigPath"`
 	CgroupDriver   string            `json:"cgroupDriver"`
+	StateDir       string            `json:"stateDir"` // as containerd names it; critest checks idmapped mounts beside it
 }
 
 func (s *Service) info() info {
@@ -64,7 +66,7 @@ func (s *Service) info() info {
 	return info{
 		Namespace: s.cfg.Namespace, SandboxImage: s.cfg.SandboxImage, Runtimes: rts, DefaultRuntime: s.runtimes[""],
 		CNIConfDir: s.cfg.CNI.ConfDir, CNIBinDir: s.cfg.CNI.BinDir, CNINetwork: s.net.name(),
-		RegistryConfig: s.cfg.Registry.ConfigPath, CgroupDriver: "cgroupfs",
+		RegistryConfig: s.cfg.Registry.ConfigPath, CgroupDriver: "cgroupfs", StateDir: s.dir,
 	}
 }
 
