@@ -135,11 +135,11 @@ func criuPodMode(t *testing.T, d *criDaemon, handler string) {
 	pod := d.runp(t, handler, podCfg)
 	sh := `cat /proc/self/uid_map /proc/self/gid_map; id -u; echo hi >/written; stat -c 'owner %u:%g' /written /bin/sh
 		grep -q criu-pod /etc/hostname && grep -q localhost /etc/hosts && echo files ok
-		echo x >/dev/shm/x && echo shm ok; ls /sys/class/net | tr '\n' ' '; echo; sleep 3600`
+		echo x >/dev/shm/x && echo shm ok; echo net $(ls /sys/class/net); echo all done; sleep 3600`
 	first := d.create(t, pod, cricContainer("first-"+handler, "sh", "-c", sh), podCfg)
 	d.crictl("start", first).must(t)
-	out := d.waitLog(t, first, "shm ok")
-	for _, re := range []string{`(?m)^\s+0\s+1000\s+100000\n\s+0\s+1000\s+100000\n0\n`, `owner 0:0\nowner 0:0\n`, `files ok\n`, `\beth0\b`} {
+	out := d.waitLog(t, first, "all done")
+	for _, re := range []string{`(?m)^\s+0\s+1000\s+100000\n\s+0\s+1000\s+100000\n0\n`, `owner 0:0\nowner 0:0\n`, `files ok\nshm ok\n`, `net .*\beth0\b`} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("output of a container in a user namespace pod has no %s:\n%s", re, out)
 		}
