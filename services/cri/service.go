@@ -81,7 +81,10 @@ func New(o Opts) (*Service, error) {
 		}
 		rts[h] = rt
 	}
-	client, err := containerd.New(o.Config.GRPC.Address, containerd.WithDefaultNamespace(cfg.Namespace))
+	// Calls wait for the connection: the OOM watch dials before corrald serves, and a refused dial
+	// would otherwise fail every call for the reconnect backoff (a second or more after start).
+	client, err := containerd.New(o.Config.GRPC.Address, containerd.WithDefaultNamespace(cfg.Namespace),
+		containerd.WithCallOpts([]grpc.CallOption{grpc.WaitForReady(true)}))
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the CRI's client of %s: %w", o.Config.GRPC.Address, err)
 	}
