@@ -17,6 +17,7 @@ W=${CRITEST_WORK:-/var/lib/corral-critest}
 . contrib/cri-harness.sh
 
 tmp=$(mktemp -d /tmp/corral-critest.XXXXXX)
+chmod 711 "$tmp" # a user namespace pod's root (host uid 1000) must reach the rootfs under it
 sock=$tmp/corrald.sock daemon=
 crictl() { "$W/bin/crictl" --config /dev/null --runtime-endpoint "unix://$sock" --image-endpoint "unix://$sock" "$@"; }
 cleanup() {

@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	if err := ts.Restore(ctx); err != nil {
 		return nil, fmt.Errorf("failed to restore tasks: %w", err)
 	}
-	criService, err := cri.New(cri.Opts{Config: cfg, Resolve: resolver.Resolve, Lookup: resolver.Lookup, Bundles: bundles, Snapshotter: img.Default, SnapshotRoot: img.Roots()[img.Default]})
+	criService, err := cri.New(cri.Opts{Config: cfg, Resolve: resolver.Resolve, Lookup: resolver.Lookup, UserNamespaces: resolver.UserNamespaces, Bundles: bundles, Snapshotter: img.Default, SnapshotRoot: img.Roots()[img.Default]})
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,8 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	namespacesapi.RegisterNamespacesServer(srv, &namespaces.Service{Store: st})
 	versionapi.RegisterVersionServer(srv, version.Service{})
 	introspectionapi.RegisterIntrospectionServer(srv, &introspection.Service{Resolver: resolver, Families: registry.Families(),
-		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid), Snapshotters: img.Roots(), Paths: map[string]string{
+		Services: srv.GetServiceInfo, UUID: hex.EncodeToString(uuid), Snapshotters: img.Roots(),
+		SnapshotterCapabilities: img.Capabilities, Paths: map[string]string{
 			api.ExportConfig: cfg.Path, api.ExportRoot: cfg.Root, api.ExportState: cfg.State, api.ExportAddress: cfg.GRPC.Address,
 		}})
 	criService.Register(srv)

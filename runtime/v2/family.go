@@ -99,11 +99,19 @@ func (f *Family) Update(ctx context.Context, t runtime.Task, res *specs.LinuxRes
 // Detect reports whether the family runs the runtime name.
 func (f *Family) Detect(name string) bool { return f.detect(name) }
 
-// Create launches the task's shim and has it create the container.
+// Create launches the task's shim and has it create the container. A containerd shim gets an
+// idmapped rootfs's layers mounted idmapped (idmapLayers) while it creates the task.
 func (f *Family) Create(ctx context.Context, o runtime.CreateOpts) (uint32, error) {
 	o, err := f.launch(o)
 	if err != nil {
 		return 0, err
+	}
+	if f.foreign {
+		var done func()
+		if o.Rootfs, done, err = idmapLayers(o.Bundle, o.Rootfs); err != nil {
+			return 0, err
+		}
+		defer done()
 	}
 	return f.create(ctx, o)
 }

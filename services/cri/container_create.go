@@ -21,10 +21,10 @@ import (
 // ReopenContainerLog.
 const criLogMaxSize = "1t"
 
-// CreateContainer implements the CRI: a container on its pod's runtime, in its pod's namespaces,
-// with a snapshot of its image and its image volumes mounted, whose keeper writes its output in the
-// CRI log format to the pod's log directory joined with the config's log path. Its task is created
-// when it starts.
+// CreateContainer implements the CRI: a container on its pod's runtime, in its pod's namespaces
+// (its user namespace included), with a snapshot of its image and its image volumes mounted, whose
+// keeper writes its output in the CRI log format to the pod's log directory joined with the
+// config's log path. Its task is created when it starts.
 func (s *Service) CreateContainer(ctx context.Context, r *runtimeapi.CreateContainerRequest) (_ *runtimeapi.CreateContainerResponse, retErr error) {
 	defer toGRPC(&retErr)
 	ctx = s.ns(ctx)
@@ -41,6 +41,14 @@ func (s *Service) CreateContainer(ctx context.Context, r *runtimeapi.CreateConta
 	}
 	if sb.state != runtimeapi.PodSandboxState_SANDBOX_READY {
 		return nil, fmt.Errorf("pod sandbox %s is not ready: %w", sb.id, errdefs.ErrFailedPrecondition)
+	}
+	podNS := sb.cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetUsernsOptions()
+	if err := containerUserns(podNS, cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetUsernsOptions()); err != nil {
+		return nil, err
+	}
+	u, err := podUserns(podNS)
+	if err != nil {
+		return nil, err
 	}
 	id, name := newID(), containerName(cfg.GetMetadata(), sb.cfg.GetMetadata())
 	if err := s.reserve(ctx, "container", name, id); err != nil {
@@ -76,7 +84,7 @@ func (s *Service) CreateContainer(ctx context.Context, r *runtimeapi.CreateConta
 		}
 	}()
 	specOpts, err := containerSpec(specInput{id: id, cfg: cfg, pod: sb.cfg, podID: sb.id, podPID: sb.pid, netns: sb.netns,
-		podDir: s.sandboxDir(sb.id), handler: sb.handler, runtime: sb.runtime, rro: s.rro[sb.runtime], image: found.config.Config, ownOOM: own, seccomp: hasSeccomp(), apparmor: apparmor.HostSupports()})
+		podDir: s.sandboxDir(sb.id), handler: sb.handler, runtime: sb.runtime, rro: s.rro[sb.runtime], userns: u, image: found.config.Config, ownOOM: own, seccomp: hasSeccomp(), apparmor: apparmor.HostSupports()})
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +95,7 @@ func (s *Service) CreateContainer(ctx context.Context, r *runtimeapi.CreateConta
 		labels[api.LabelLog], labels[api.LabelLogFile] = keeper.LogFormatCRI, labels[labelLogPath]
 		labels[api.LabelLogMaxSize], labels[api.LabelLogMaxFile] = criLogMaxSize, "1"
 	}
-	_, err = s.client.NewContainer(ctx, id, containerd.WithImage(img), containerd.WithSnapshotter(s.snap), containerd.WithNewSnapshot(id, img),
+	_, err = s.client.NewContainer(ctx, id, containerd.WithImage(img), containerd.WithSnapshotter(s.snap), containerd.WithNewSnapshot(id, img, u.snapshotOpts()...),
 		containerd.WithRuntime(sb.runtime, nil), containerd.WithNewSpec(specOpts...), containerd.WithContainerLabels(labels),
 		containerd.WithContainerExtension(extContainerConfig, cfg))
 	if err != nil {

@@ -34,6 +34,7 @@ type specInput struct {
 	handler  string // the pod's runtime handler
 	runtime  string // the runtime it maps to
 	rro      rro    // how that runtime makes recursive read-only mounts
+	userns   userns // the pod's user namespace, the pause process's, that the container joins
 	image    ocispec.ImageConfig
 	ownOOM   int  // corrald's oom_score_adj, the lowest a container gets
 	seccomp  bool // the host has seccomp
@@ -112,8 +113,8 @@ func envs(cfg *runtimeapi.ContainerConfig) []string {
 }
 
 // podNamespaces makes the container join its pod's network (its namespace file, or the host's),
-// IPC and UTS namespaces (the pause process's, or the host's IPC), and the PID namespace its
-// namespace options ask for: the pod's, its own or the host's.
+// IPC and UTS namespaces (the pause process's, or the host's IPC), its user namespace if it has
+// one, and the PID namespace its namespace options ask for: the pod's, its own or the host's.
 func podNamespaces(in specInput) []oci.SpecOpts {
 	podNS := in.pod.GetLinux().GetSecurityContext().GetNamespaceOptions()
 	proc := func(t string) string { return fmt.Sprintf("/proc/%d/ns/%s", in.podPID, t) }
@@ -129,6 +130,7 @@ func podNamespaces(in specInput) []oci.SpecOpts {
 	} else {
 		opts = append(opts, oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.IPCNamespace, Path: proc("ipc")}))
 	}
+	opts = append(opts, in.userns.specOpts(proc("user"), in.netns == "")...)
 	switch in.cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetPid() {
 	case runtimeapi.NamespaceMode_NODE:
 		opts = append(opts, oci.WithHostNamespace(specs.PIDNamespace))

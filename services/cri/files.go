@@ -84,11 +84,17 @@ func mountShm(dir string) error {
 	return nil
 }
 
-// removeDir unmounts the pod's /dev/shm, if mounted, and removes the sandbox directory dir.
+// usernsPin is where the user namespace of a pod that has one is bind-mounted, in its sandbox
+// directory dir, until the pod is removed.
+func usernsPin(dir string) string { return filepath.Join(dir, "userns") }
+
+// removeDir unmounts the pod's /dev/shm and user namespace pin, if mounted, and removes the sandbox
+// directory dir.
 func removeDir(dir string) error {
-	shm := filepath.Join(dir, "shm")
-	if err := unix.Unmount(shm, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("failed to unmount the pod's /dev/shm %s: %w", shm, err)
+	for _, m := range []string{filepath.Join(dir, "shm"), usernsPin(dir)} {
+		if err := unix.Unmount(m, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("failed to unmount %s of a pod sandbox: %w", m, err)
+		}
 	}
 	return os.RemoveAll(dir)
 }

@@ -7,11 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/containerd/containerd/v2/pkg/netns"
 	"github.com/containerd/errdefs"
 	gocni "github.com/containerd/go-cni"
 	cnins "github.com/containernetworking/plugins/pkg/ns"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/corral-dev/corral/config"
@@ -61,13 +64,14 @@ func (n *network) name() string {
 }
 
 // create makes a new network namespace for a pod and attaches it, returning its path and the pod's
-// IPs (the primary first). Nothing is left if it fails.
-func (n *network) create(ctx context.Context, id string, cfg *runtimeapi.PodSandboxConfig) (_ string, _ []string, retErr error) {
+// IPs (the primary first). A pod with a user namespace gets one owned by a new user namespace with
+// its mappings, pinned at dir's usernsPin for the pause to join. Nothing is left if it fails.
+func (n *network) create(ctx context.Context, id string, cfg *runtimeapi.PodSandboxConfig, u userns, dir string) (_ string, _ []string, retErr error) {
 	c, err := n.load()
 	if err != nil {
 		return "", nil, err
 	}
-	ns, err := netns.NewNetNS(n.dir)
+	ns, err := n.newNS(u, usernsPin(dir))
 	if err != nil {
 		return "", nil, fmt.Errorf("failed to create network namespace for pod sandbox %s: %w", id, err)
 	}
@@ -96,6 +100,49 @@ func (n *network) create(ctx context.Context, id string, cfg *runtimeapi.PodSand
 		}
 	}
 	return ns.GetPath(), ips, nil
+}
+
+// newNS makes a network namespace; with u on, one owned by a new user namespace with u's mappings,
+// so that the pod's root may mount sysfs for it, and that user namespace bind-mounted at pin. Both
+// are made by a process stopped before it runs anything (ptraced at its execve), then killed. The
+// user namespace is root's, as one runc makes is: root keeps every capability in it (runc sets the
+// container's rlimits from outside, which needs CAP_SYS_RESOURCE there).
+func (n *network) newNS(u userns, pin string) (*netns.NetNS, error) {
+	if !u.on() {
+		return netns.NewNetNS(n.dir)
+	}
+	if err := os.WriteFile(pin, nil, 0o444); err != nil {
+		return nil, fmt.Errorf("failed to create user namespace pin %s: %w", pin, err)
+	}
+	proc, err := os.StartProcess("/proc/self/exe", []string{"corrald-userns"}, &os.ProcAttr{Sys: &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET, UidMappings: sysIDMaps(u.uids), GidMappings: sysIDMaps(u.gids),
+		GidMappingsEnableSetgroups: true, Ptrace: true, Pdeathsig: syscall.SIGKILL,
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("failed to start a process in a new user namespace: %w", err)
+	}
+	defer func() {
+		_ = proc.Kill()
+		_, _ = proc.Wait()
+	}()
+	ns, err := netns.NewNetNSFromPID(n.dir, uint32(proc.Pid))
+	if err != nil {
+		return nil, fmt.Errorf("failed to pin the network namespace of a new user namespace: %w", err)
+	}
+	if err := unix.Mount(fmt.Sprintf("/proc/%d/ns/user", proc.Pid), pin, "", unix.MS_BIND, ""); err != nil {
+		_ = ns.Remove()
+		return nil, fmt.Errorf("failed to pin the user namespace at %s: %w", pin, err)
+	}
+	return ns, nil
+}
+
+// sysIDMaps converts id mappings for syscall.SysProcAttr.
+func sysIDMaps(ms []specs.LinuxIDMapping) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)})
+	}
+	return out
 }
 
 // remove detaches the pod from the network and removes its namespace. A namespace already gone

@@ -15,8 +15,8 @@ import (
 
 // RunPodSandbox implements the CRI: it reserves the pod's name, makes its network namespace and
 // attaches it to the CNI network (unless it uses the host's), writes its files, and creates and
-// starts the pause container from sandbox_image on the runtime its handler maps to. A failure
-// leaves nothing behind.
+// starts the pause container from sandbox_image on the runtime its handler maps to, in the pod's
+// user namespace if it asks for one (userns.go). A failure leaves nothing behind.
 func (s *Service) RunPodSandbox(ctx context.Context, r *runtimeapi.RunPodSandboxRequest) (_ *runtimeapi.RunPodSandboxResponse, retErr error) {
 	defer toGRPC(&retErr)
 	ctx = s.ns(ctx)
@@ -27,6 +27,13 @@ func (s *Service) RunPodSandbox(ctx context.Context, r *runtimeapi.RunPodSandbox
 	}
 	rt, err := s.runtime(r.GetRuntimeHandler())
 	if err != nil {
+		return nil, err
+	}
+	u, err := podUserns(cfg.GetLinux().GetSecurityContext().GetNamespaceOptions().GetUsernsOptions())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkUserns(u, r.GetRuntimeHandler(), rt); err != nil {
 		return nil, err
 	}
 	id, name := newID(), podName(md)
@@ -56,7 +63,7 @@ func (s *Service) RunPodSandbox(ctx context.Context, r *runtimeapi.RunPodSandbox
 	}
 	labels := map[string]string{labelKind: kindSandbox, labelName: name, labelHandler: r.GetRuntimeHandler()}
 	if !hostNetwork(cfg) {
-		netns, ips, err := s.net.create(ctx, id, cfg)
+		netns, ips, err := s.net.create(ctx, id, cfg, u, dir)
 		if err != nil {
 			return nil, err
 		}
@@ -69,11 +76,11 @@ func (s *Service) RunPodSandbox(ctx context.Context, r *runtimeapi.RunPodSandbox
 		}()
 		labels[labelNetNS], labels[labelIPs] = netns, strings.Join(ips, ",")
 	}
-	specOpts, err := s.sandboxSpec(id, cfg, img, labels[labelNetNS], dir)
+	specOpts, err := s.sandboxSpec(id, cfg, img, labels[labelNetNS], dir, u)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.client.NewContainer(ctx, id, containerd.WithImage(img), containerd.WithSnapshotter(s.snap), containerd.WithNewSnapshot(id, img),
+	c, err := s.client.NewContainer(ctx, id, containerd.WithImage(img), containerd.WithSnapshotter(s.snap), containerd.WithNewSnapshot(id, img, u.snapshotOpts()...),
 		containerd.WithRuntime(rt, nil), containerd.WithNewSpec(specOpts...), containerd.WithContainerLabels(labels),
 		containerd.WithContainerExtension(extConfig, cfg))
 	if err != nil {

@@ -42,9 +42,10 @@ func hostIPC(cfg *runtimeapi.PodSandboxConfig) bool {
 
 // sandboxSpec is the pause container's spec: the image's command, the pod's namespaces (pause owns
 // network, IPC and UTS; the network one is netnsPath unless the pod uses the host's), hostname,
-// sysctls (but the net.* ones network.create set), cgroup parent, oom_score_adj, and the /dev/shm
-// under dir its containers share.
-func (s *Service) sandboxSpec(id string, cfg *runtimeapi.PodSandboxConfig, img containerd.Image, netnsPath, dir string) ([]oci.SpecOpts, error) {
+// sysctls (but the net.* ones network.create set), cgroup parent, oom_score_adj, the /dev/shm
+// under dir its containers share, and the pod's user namespace u: the one owning the network
+// namespace, pinned in dir, or a new one on the host's network.
+func (s *Service) sandboxSpec(id string, cfg *runtimeapi.PodSandboxConfig, img containerd.Image, netnsPath, dir string, u userns) ([]oci.SpecOpts, error) {
 	nsOpts := cfg.GetLinux().GetSecurityContext().GetNamespaceOptions()
 	md := cfg.GetMetadata()
 	opts := []oci.SpecOpts{
@@ -58,9 +59,11 @@ func (s *Service) sandboxSpec(id string, cfg *runtimeapi.PodSandboxConfig, img c
 	}
 	if hostNetwork(cfg) {
 		opts = append(opts, oci.WithHostNamespace(specs.NetworkNamespace), oci.WithHostNamespace(specs.UTSNamespace))
+		opts = append(opts, u.specOpts("", true)...)
 	} else {
 		opts = append(opts, oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: netnsPath}),
 			oci.WithHostname(cfg.GetHostname()))
+		opts = append(opts, u.specOpts(usernsPin(dir), false)...)
 	}
 	if nsOpts.GetPid() == runtimeapi.NamespaceMode_NODE {
 		opts = append(opts, oci.WithHostNamespace(specs.PIDNamespace))

@@ -43,6 +43,8 @@ type Service struct {
 	stream      *streamServer
 	net         *network
 	outputs     fanouts // attached clients of containers' output FIFOs
+	// usernsRuntime says whether a resolved runtime name can run a pod in a user namespace.
+	usernsRuntime func(runtime string) bool
 
 	mu      sync.Mutex
 	running map[string]string  // pod names being created → sandbox id
@@ -59,6 +61,8 @@ type Opts struct {
 	// Lookup finds the family and binary of a resolved runtime name; nil leaves every handler
 	// without recursive read-only mounts.
 	Lookup func(name string) (runtime.Family, runtime.Binary, error)
+	// UserNamespaces says whether a resolved runtime name runs containers in user namespaces.
+	UserNamespaces func(name string) bool
 	// Snapshotter is the snapshotter the CRI unpacks images into; SnapshotRoot its root directory.
 	Snapshotter, SnapshotRoot string
 	// Bundles is the directory of the tasks' bundles, <Bundles>/<namespace>/<id>.
@@ -90,7 +94,10 @@ func New(o Opts) (*Service, error) {
 			rros[rt] = rroSupport(context.Background(), rt, o.Lookup, o.Config.Timeouts.RuntimeCall.Duration)
 		}
 	}
-	client, err := containerd.New(o.Config.GRPC.Address, containerd.WithDefaultNamespace(cfg.Namespace))
+	// Calls wait for the connection: the OOM watch dials before corrald serves, and a refused dial
+	// would otherwise fail every call for the reconnect backoff (a second or more after start).
+	client, err := containerd.New(o.Config.GRPC.Address, containerd.WithDefaultNamespace(cfg.Namespace),
+		containerd.WithCallOpts([]grpc.CallOption{grpc.WaitForReady(true)}))
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the CRI's client of %s: %w", o.Config.GRPC.Address, err)
 	}
@@ -99,7 +106,7 @@ func New(o Opts) (*Service, error) {
 		cfg: cfg, runtimes: rts, rro: rros, client: client, dir: dir, snap: o.Snapshotter, fsRoot: o.SnapshotRoot,
 		stopTimeout: o.Config.Timeouts.RuntimeCall.Duration, ioDrain: o.Config.Timeouts.IODrain.Duration,
 		streamIdle: o.Config.Timeouts.StreamIdle.Duration, net: newNetwork(cfg.CNI, filepath.Join(dir, "netns")),
-		running: map[string]string{}, bundles: filepath.Join(o.Bundles, cfg.Namespace),
+		running: map[string]string{}, bundles: filepath.Join(o.Bundles, cfg.Namespace), usernsRuntime: o.UserNamespaces,
 	}
 	if s.stream, err = s.newStreamServer(); err != nil {
 		client.Close()

@@ -18,9 +18,9 @@ func (s *Service) Version(context.Context, *runtimeapi.VersionRequest) (*runtime
 }
 
 // Status implements the CRI: the runtime is ready whenever corrald answers, the network when a CNI
-// configuration loads; supplemental groups policies are implemented, recursive read-only mounts
-// on the handlers whose runtime makes them. Verbose adds "config": the effective [cri] table with
-// every handler's runtime.
+// configuration loads; supplemental groups policies are implemented; each handler's features say
+// whether it makes recursive read-only mounts and runs pods in user namespaces. Verbose adds
+// "config": the effective [cri] table with every handler's runtime.
 func (s *Service) Status(_ context.Context, r *runtimeapi.StatusRequest) (*runtimeapi.StatusResponse, error) {
 	netReady := &runtimeapi.RuntimeCondition{Type: runtimeapi.NetworkReady, Status: true}
 	if err := s.net.ready(); err != nil {
@@ -31,7 +31,8 @@ func (s *Service) Status(_ context.Context, r *runtimeapi.StatusRequest) (*runti
 	}}}
 	resp.Features = &runtimeapi.RuntimeFeatures{SupplementalGroupsPolicy: true}
 	for _, h := range append([]string{""}, s.cfg.Handlers()...) { // "" is the empty handler
-		f := &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: s.rro[s.runtimes[h]].option != ""}
+		rt := s.runtimes[h]
+		f := &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: s.rro[rt].option != "", UserNamespaces: s.usernsOn(rt)}
 		resp.RuntimeHandlers = append(resp.RuntimeHandlers, &runtimeapi.RuntimeHandler{Name: h, Features: f})
 	}
 	if r.GetVerbose() {
@@ -55,6 +56,7 @@ type info struct {
 	CNINetwork     string            `json:"cniNetwork,omitempty"`
 	RegistryConfig string            `json:"registryConfigPath"`
 	CgroupDriver   string            `json:"cgroupDriver"`
+	StateDir       string            `json:"stateDir"` // as containerd names it; critest checks idmapped mounts beside it
 }
 
 func (s *Service) info() info {
@@ -67,7 +69,7 @@ func (s *Service) info() info {
 	return info{
 		Namespace: s.cfg.Namespace, SandboxImage: s.cfg.SandboxImage, Runtimes: rts, DefaultRuntime: s.runtimes[""],
 		CNIConfDir: s.cfg.CNI.ConfDir, CNIBinDir: s.cfg.CNI.BinDir, CNINetwork: s.net.name(),
-		RegistryConfig: s.cfg.Registry.ConfigPath, CgroupDriver: "cgroupfs",
+		RegistryConfig: s.cfg.Registry.ConfigPath, CgroupDriver: "cgroupfs", StateDir: s.dir,
 	}
 }
 

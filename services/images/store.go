@@ -38,6 +38,9 @@ type Store struct {
 	Default string
 	// Root is the directory holding everything below.
 	Root string
+	// Capabilities are containerd's snapshotter capabilities, by snapshotter: "remap-ids" where the
+	// snapshotter gives a snapshot labelled with a user namespace's id mappings idmapped layers.
+	Capabilities map[string][]string
 
 	gc *collector
 }
@@ -61,7 +64,7 @@ func Open(ctx context.Context, root string) (_ *Store, retErr error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to open the content store: %w", err)
 	}
-	sns, def, err := snapshotters(ctx, filepath.Join(root, "snapshots"))
+	sns, def, caps, err := snapshotters(ctx, filepath.Join(root, "snapshots"))
 	if err != nil {
 		return nil, err
 	}
@@ -85,34 +88,44 @@ func Open(ctx context.Context, root string) (_ *Store, retErr error) {
 		bdb.Close()
 		return nil, fmt.Errorf("failed to initialize %s: %w", path, err)
 	}
-	s := &Store{DB: db, Default: def, Root: root, gc: newCollector(db)}
+	s := &Store{DB: db, Default: def, Root: root, Capabilities: caps, gc: newCollector(db)}
 	if err := s.Collect(ctx); err != nil {
 		log.G(ctx).WithError(err).Warn("failed to collect garbage at start")
 	}
 	return s, nil
 }
 
-// snapshotters opens native, and overlayfs where the kernel and the filesystem under dir allow it;
-// the default is overlayfs if it opened.
-func snapshotters(ctx context.Context, dir string) (map[string]snapshots.Snapshotter, string, error) {
+// CapRemapIDs is containerd's snapshotter capability of idmapping a snapshot's layers for the id
+// mappings its labels (snapshots.LabelSnapshotUIDMapping, LabelSnapshotGIDMapping) name.
+const CapRemapIDs = "remap-ids"
+
+// snapshotters opens native, and overlayfs where the kernel and the filesystem under dir allow it,
+// idmapping layers (CapRemapIDs) where the kernel can, as containerd's overlayfs plugin does; the
+// default is overlayfs if it opened.
+func snapshotters(ctx context.Context, dir string) (map[string]snapshots.Snapshotter, string, map[string][]string, error) {
 	sn, err := native.NewSnapshotter(filepath.Join(dir, Native))
 	if err != nil {
-		return nil, "", fmt.Errorf("failed to open the native snapshotter: %w", err)
+		return nil, "", nil, fmt.Errorf("failed to open the native snapshotter: %w", err)
 	}
 	sns := map[string]snapshots.Snapshotter{Native: sn}
 	ovl := filepath.Join(dir, Overlay)
 	if err := os.MkdirAll(ovl, 0o700); err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	if err := overlayutils.Supported(ovl); err != nil {
 		log.G(ctx).WithError(err).Info("overlayfs snapshotter unavailable; using native")
-		return sns, Native, nil
+		return sns, Native, nil, nil
 	}
-	if sns[Overlay], err = overlay.NewSnapshotter(ovl); err != nil {
+	var opts []overlay.Opt
+	caps := map[string][]string{}
+	if ok, err := overlayutils.SupportsIDMappedMounts(); ok && err == nil {
+		opts, caps[Overlay] = append(opts, overlay.WithRemapIDs), []string{CapRemapIDs}
+	}
+	if sns[Overlay], err = overlay.NewSnapshotter(ovl, opts...); err != nil {
 		sn.Close()
-		return nil, "", fmt.Errorf("failed to open the overlayfs snapshotter: %w", err)
+		return nil, "", nil, fmt.Errorf("failed to open the overlayfs snapshotter: %w", err)
 	}
-	return sns, Overlay, nil
+	return sns, Overlay, caps, nil
 }
 
 // Roots returns the root directory of each snapshotter, by name.

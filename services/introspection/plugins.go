@@ -30,8 +30,8 @@ const (
 
 // plugins lists, sorted by type and id, those that match filter: the task manager and one entry per
 // runtime family (TypeRuntime), one per gRPC service (TypeGRPC), one per snapshotter
-// (TypeSnapshotter) and one per runtime name (api.PluginType). A runtime name is looked up only if
-// the filter, which sees only type and id, matches it.
+// (TypeSnapshotter, with its capabilities) and one per runtime name (api.PluginType). A runtime
+// name is looked up only if the filter, which sees only type and id, matches it.
 func (s *Service) plugins(filter filters.Filter) []*introspectionapi.Plugin {
 	out := []*introspectionapi.Plugin{{Type: TypeRuntime, ID: TaskID, Exports: s.Paths}}
 	for _, f := range s.Families {
@@ -42,7 +42,8 @@ func (s *Service) plugins(filter filters.Filter) []*introspectionapi.Plugin {
 		out = append(out, &introspectionapi.Plugin{Type: TypeGRPC, ID: serviceID(name)})
 	}
 	for name, root := range s.Snapshotters {
-		out = append(out, &introspectionapi.Plugin{Type: TypeSnapshotter, ID: name, Exports: map[string]string{"root": root}})
+		out = append(out, &introspectionapi.Plugin{Type: TypeSnapshotter, ID: name, Exports: map[string]string{"root": root},
+			Capabilities: s.SnapshotterCapabilities[name]})
 	}
 	out = slices.DeleteFunc(out, func(p *introspectionapi.Plugin) bool { return !filter.Match(adapt(p)) })
 	names, source := s.Resolver.Names()

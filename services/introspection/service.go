@@ -38,6 +38,8 @@ type Service struct {
 	Paths map[string]string
 	// Snapshotters are the snapshotters that opened, by name, with their root directories.
 	Snapshotters map[string]string
+	// SnapshotterCapabilities are containerd's capabilities of the snapshotters, by name.
+	SnapshotterCapabilities map[string][]string
 }
 
 // Plugins implements the introspection API, with containerd's filters on type and id.

@@ -77,6 +77,25 @@ func TestPluginsFilters(t *testing.T) {
 	}
 }
 
+// TestSnapshotterCapabilities checks that a snapshotter is listed with its capabilities, which
+// containerd's client reads to know whether it idmaps layers itself (WithNewSnapshot).
+func TestSnapshotterCapabilities(t *testing.T) {
+	s, _ := newService(t)
+	s.Snapshotters = map[string]string{"overlayfs": "/r/overlayfs", "native": "/r/native"}
+	s.SnapshotterCapabilities = map[string][]string{"overlayfs": {"remap-ids"}}
+	resp, err := s.Plugins(context.Background(), &introspectionapi.PluginsRequest{Filters: []string{"type==" + TypeSnapshotter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, p := range resp.Plugins {
+		got[p.ID] = p.Capabilities
+	}
+	if want := map[string][]string{"overlayfs": {"remap-ids"}, "native": nil}; !reflect.DeepEqual(got, want) {
+		t.Errorf("snapshotter capabilities %v, want %v", got, want)
+	}
+}
+
 func TestPluginInfo(t *testing.T) {
 	s, bin := newService(t)
 	request := func(path string) *anypb.Any {

@@ -5,6 +5,7 @@ package runtime
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -115,4 +116,21 @@ func (r *Resolver) Lookup(name string) (runtime.Family, runtime.Binary, error) {
 
 func (r *Resolver) unavailable(name string, why error) error {
 	return fmt.Errorf("runtime %q is not available: %w; choose another with --runtime or set default_runtime in the config", name, why)
+}
+
+// UserNamespaces says whether the runtime name runs a container in a user namespace whose root
+// owns the rootfs (idmapped layers, see images.CapRemapIDs): runc, by corral-shim (shim v1) or by
+// containerd's runc shim (io.containerd.runc.<ver>). LXC and gVisor are not wired for it.
+func (r *Resolver) UserNamespaces(name string) bool {
+	f, bin, err := r.Lookup(name)
+	if err != nil {
+		return false
+	}
+	switch f.Name {
+	case "shim v1":
+		return filepath.Base(bin.Path) == "runc"
+	case "shim v2":
+		return strings.HasPrefix(name, "io.containerd.runc.")
+	}
+	return false
 }

@@ -142,6 +142,23 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+func TestUserNamespaces(t *testing.T) {
+	bin := t.TempDir()
+	for _, b := range []string{"runc", "runsc", "containerd-shim-runc-v2", "containerd-shim-runsc-v1"} {
+		executable(t, bin, b)
+	}
+	t.Setenv("PATH", bin)
+	r := resolver("", map[string]config.Runtime{"my-runc": {Path: filepath.Join(bin, "runc")}, "my-gvisor": {Path: filepath.Join(bin, "runsc")}})
+	for name, want := range map[string]bool{
+		"runc": true, "my-runc": true, "io.containerd.runc.v2": true,
+		"lcr": false, "runsc": false, "my-gvisor": false, "io.containerd.runsc.v1": false, "kata-runtime": false, "foo": false,
+	} {
+		if got := r.UserNamespaces(name); got != want {
+			t.Errorf("UserNamespaces(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 func TestLookupUnavailableFamily(t *testing.T) {
 	why := errors.New("containerd-shim-runc-v2 is missing")
 	r := svc.NewResolver(config.Default(), registry(why))
