@@ -89,6 +89,35 @@ func TestCRIUserNamespaces(t *testing.T) {
 		d.crictl("rmp", "-f", pod).must(t)
 	})
 
+	// A crash of corrald loses nothing of a user namespace pod: after kill -9 and a restart, its
+	// container runs on, a new container joins its user namespace, and removing it leaves nothing.
+	t.Run("restart", func(t *testing.T) {
+		podCfg := criuPod(t, "restart", criuMapping())
+		pod := d.runp(t, "runc", podCfg)
+		before := d.create(t, pod, cricContainer("restart-before", "sleep", "3600"), podCfg)
+		d.crictl("start", before).must(t)
+		d.waitState(t, before, "CONTAINER_RUNNING")
+		d.restart()
+		if st := d.inspectp(t, pod); st.Status.State != "SANDBOX_READY" {
+			t.Fatalf("pod after the restart: %+v", st.Status)
+		}
+		d.waitState(t, before, "CONTAINER_RUNNING")
+		after := d.create(t, pod, cricContainer("restart-after", "sleep", "3600"), podCfg)
+		d.crictl("start", after).must(t)
+		d.waitState(t, after, "CONTAINER_RUNNING")
+		for _, id := range []string{before, after} {
+			if out := d.crictl("exec", "-s", id, "cat", "/proc/self/uid_map").must(t); !regexp.MustCompile(`^\s+0\s+1000\s+100000\s*$`).MatchString(out) {
+				t.Errorf("uid_map of container %s after the restart: %q", id, out)
+			}
+		}
+		if a, b := d.inspect(t, before).Info.Pid, d.inspect(t, after).Info.Pid; nsInode(t, fmt.Sprintf("/proc/%d/ns/user", a)) != nsInode(t, fmt.Sprintf("/proc/%d/ns/user", b)) {
+			t.Errorf("the containers from before and after the restart are in different user namespaces")
+		}
+		d.crictl("stopp", pod).must(t)
+		d.crictl("rmp", pod).must(t)
+		criuNothingLeft(t, d)
+	})
+
 	t.Run("node", func(t *testing.T) {
 		podCfg := criuPod(t, "node", &runtimeapi.UserNamespace{Mode: runtimeapi.NamespaceMode_NODE})
 		pod := d.runp(t, "runc", podCfg)
