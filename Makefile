@@ -55,9 +55,10 @@ critest: build ## critest v1.37.0 on ../shared/cri-harness against a private cor
 demo: setup build ## install, build, start a private corrald and run containers through it
 	contrib/demo.sh
 
-bench: build ## performance figures (docs/performance.md): runtimes, then images
+bench: build ## performance figures (docs/performance.md, docs/cri.md): runtimes, images, then the CRI
 	contrib/bench.sh
 	contrib/bench-images.sh
+	contrib/bench-cri.sh
 
 clean: ## remove build output
 	rm -rf bin
