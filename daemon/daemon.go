@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg *config.Config) (_ *Daemon, retErr error) {
 	if err := ts.Restore(ctx); err != nil {
 		return nil, fmt.Errorf("failed to restore tasks: %w", err)
 	}
-	criService, err := cri.New(cri.Opts{Config: cfg, Resolve: resolver.Resolve, Lookup: resolver.Lookup, UserNamespaces: resolver.UserNamespaces, Bundles: bundles, Snapshotter: img.Default, SnapshotRoot: img.Roots()[img.Default]})
+	criService, err := cri.New(cri.Opts{Config: cfg, Resolve: resolver.Resolve, Features: resolver.Features, Bundles: bundles, Snapshotter: img.Default, SnapshotRoot: img.Roots()[img.Default]})
 	if err != nil {
 		return nil, err
 	}

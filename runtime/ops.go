@@ -148,4 +148,6 @@ type Ops interface {
 	Resize(ctx context.Context, t Task, opts ResizeOpts) error
 	// CloseIO closes the stdin of the init process or of an exec.
 	CloseIO(ctx context.Context, t Task, execID string) error
+	// Features says what the resolved runtime bin gives containers beyond what every family does.
+	Features(ctx context.Context, bin Binary) Features
 }

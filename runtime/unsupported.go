@@ -25,6 +25,11 @@ func (u Unsupported) Resolve(name, _ string, _ []string) (Binary, error) {
 	return Binary{Name: name}, nil
 }
 
+// Features are none: the family says nothing of its runtime.
+func (u Unsupported) Features(context.Context, Binary) Features {
+	return Features{NoRecursiveReadOnly: "runtime family " + u.Family + " does not say"}
+}
+
 // Create is not supported.
 func (u Unsupported) Create(context.Context, CreateOpts) (uint32, error) { return 0, u.err("create") }
 

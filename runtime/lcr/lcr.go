@@ -5,6 +5,7 @@
 package lcr
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -23,7 +24,7 @@ const Name = "lcr"
 // New returns the lcr family on the shim client shims. host is the loaded lcr engine; nil when LXC
 // cannot run here.
 func New(shims *v2.Runtime, host *lxc.Host, o v1.Opts) *v2.Family {
-	return shims.Family(Name, Detect, resolve, func(co runtime.CreateOpts) (runtime.CreateOpts, error) {
+	return shims.Family(Name, Detect, resolve, features, func(co runtime.CreateOpts) (runtime.CreateOpts, error) {
 		if host == nil {
 			return co, fmt.Errorf("the lcr engine is not loaded: %w", errdefs.ErrFailedPrecondition)
 		}
@@ -38,6 +39,12 @@ func New(shims *v2.Runtime, host *lxc.Host, o v1.Opts) *v2.Family {
 // resolve gives the name alone: the keeper finds the LXC tools through the engine.
 func resolve(name, _ string, _ []string) (runtime.Binary, error) {
 	return runtime.Binary{Name: name}, nil
+}
+
+// features are none: LXC 5 remounts only the top mount of a bind entry read-only (its recursive
+// mount_setattr serves idmapped entries only), and lxc-execute refused a mapped root in a trial.
+func features(context.Context, runtime.Binary) runtime.Features {
+	return runtime.Features{NoRecursiveReadOnly: "LXC 5 remounts only the top mount of a bind read-only"}
 }
 
 // Detect accepts exactly "lcr", in any case.

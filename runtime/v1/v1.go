@@ -4,6 +4,8 @@
 package v1
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,7 +24,7 @@ type Opts struct {
 
 // New returns the shim v1 family on the shim client shims.
 func New(shims *v2.Runtime, o Opts) *v2.Family {
-	return shims.Family("shim v1", Detect, Resolve, func(co runtime.CreateOpts) (runtime.CreateOpts, error) {
+	return shims.Family("shim v1", Detect, Resolve, features, func(co runtime.CreateOpts) (runtime.CreateOpts, error) {
 		opts := keeper.Options{Driver: keeper.DriverRunc, Binary: co.Runtime.Path, Args: co.Runtime.Args,
 			CreateTimeout: o.CreateTimeout, CallTimeout: o.CallTimeout, IODrain: o.IODrain, Log: co.Log}
 		a, err := opts.Any()
@@ -37,6 +39,14 @@ func Resolve(name, path string, args []string) (runtime.Binary, error) {
 		return bin, err
 	}
 	return runtime.LookPath(name, name, args, false)
+}
+
+// features are what the runc-compatible binary says of itself; user namespaces with runc, whose
+// containers run on idmapped layers that corral-shim mounts.
+func features(ctx context.Context, bin runtime.Binary) runtime.Features {
+	f := runtime.RuncFeatures(ctx, bin.Path)
+	f.UserNamespaces = filepath.Base(bin.Path) == "runc"
+	return f
 }
 
 // Detect accepts every name but lcr: shim v1 is the catch-all family, queried last.

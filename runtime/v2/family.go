@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,10 +26,11 @@ type Launch func(o runtime.CreateOpts) (runtime.CreateOpts, error)
 // detect and in how they launch a task's shim, never in how the shim is driven.
 type Family struct {
 	*Runtime
-	name    string
-	detect  func(string) bool
-	resolve func(name, path string, args []string) (runtime.Binary, error)
-	launch  Launch
+	name     string
+	detect   func(string) bool
+	resolve  func(name, path string, args []string) (runtime.Binary, error)
+	features FeaturesOf
+	launch   Launch
 	// foreign is true for containerd's own shims, which know no corral-shim annotation.
 	foreign bool
 }
@@ -36,11 +38,19 @@ type Family struct {
 // Resolver finds the binary a family runs for a runtime name, given its configured path and args.
 type Resolver func(name, path string, args []string) (runtime.Binary, error)
 
+// FeaturesOf says what a family's resolved runtime gives containers beyond what every family does.
+type FeaturesOf func(ctx context.Context, bin runtime.Binary) runtime.Features
+
 var _ runtime.Ops = (*Family)(nil)
 
 // Family returns the family name on this client.
-func (r *Runtime) Family(name string, detect func(string) bool, resolve Resolver, launch Launch) *Family {
-	return &Family{Runtime: r, name: name, detect: detect, resolve: resolve, launch: launch}
+func (r *Runtime) Family(name string, detect func(string) bool, resolve Resolver, features FeaturesOf, launch Launch) *Family {
+	return &Family{Runtime: r, name: name, detect: detect, resolve: resolve, features: features, launch: launch}
+}
+
+// Features says what the resolved runtime bin gives containers beyond what every family does.
+func (f *Family) Features(ctx context.Context, bin runtime.Binary) runtime.Features {
+	return f.features(ctx, bin)
 }
 
 // Resolve finds the binary the family runs for name.
@@ -63,7 +73,7 @@ func ResolveShim(name, path string, args []string) (runtime.Binary, error) {
 // the client's FIFOs too. containerd's shims give such a logger no terminal and the container no stdin,
 // so a container with either keeps no log on this family.
 func (r *Runtime) ShimV2() *Family {
-	f := r.Family("shim v2", IsV2Name, ResolveShim, func(o runtime.CreateOpts) (runtime.CreateOpts, error) {
+	f := r.Family("shim v2", IsV2Name, ResolveShim, shimFeatures, func(o runtime.CreateOpts) (runtime.CreateOpts, error) {
 		if o.Log == nil || o.Terminal || o.Stdin != "" {
 			o.Log = nil
 			return o, nil
@@ -84,6 +94,18 @@ func (r *Runtime) ShimV2() *Family {
 		return o, nil
 	})
 	f.foreign = true
+	return f
+}
+
+// shimFeatures are those of containerd's runc shims (io.containerd.runc.<ver>), which run runc from
+// $PATH: runc's recursive read-only mounts, and user namespaces (corrald idmaps the layers the 1.6
+// shim mounts, see idmap.go). corrald cannot ask other shims.
+func shimFeatures(ctx context.Context, bin runtime.Binary) runtime.Features {
+	if !strings.HasPrefix(bin.Name, "io.containerd.runc.") {
+		return runtime.Features{NoRecursiveReadOnly: "corrald cannot ask shim v2 " + BinaryName(bin.Name) + " for its runtime's features"}
+	}
+	f := runtime.RuncFeatures(ctx, "runc")
+	f.UserNamespaces = true
 	return f
 }
 

@@ -84,7 +84,7 @@ func (s *Service) CreateContainer(ctx context.Context, r *runtimeapi.CreateConta
 		}
 	}()
 	specOpts, err := containerSpec(specInput{id: id, cfg: cfg, pod: sb.cfg, podID: sb.id, podPID: sb.pid, netns: sb.netns,
-		podDir: s.sandboxDir(sb.id), handler: sb.handler, runtime: sb.runtime, rro: s.rro[sb.runtime], userns: u, image: found.config.Config, ownOOM: own, seccomp: hasSeccomp(), apparmor: apparmor.HostSupports()})
+		podDir: s.sandboxDir(sb.id), handler: sb.handler, runtime: sb.runtime, features: s.features[sb.runtime], userns: u, image: found.config.Config, ownOOM: own, seccomp: hasSeccomp(), apparmor: apparmor.HostSupports()})
 	if err != nil {
 		return nil, err
 	}

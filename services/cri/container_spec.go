@@ -14,6 +14,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/corral-dev/corral/runtime"
 )
 
 // CRI annotations on a container's spec, which runtimes such as runsc read to join the pod.
@@ -28,13 +30,13 @@ type specInput struct {
 	cfg      *runtimeapi.ContainerConfig
 	pod      *runtimeapi.PodSandboxConfig
 	podID    string
-	podPID   uint32 // the pause process, whose IPC, UTS and PID namespaces the container joins
-	netns    string // the pod's network namespace; "" on the host network
-	podDir   string // the sandbox's hostname, hosts and resolv.conf
-	handler  string // the pod's runtime handler
-	runtime  string // the runtime it maps to
-	rro      rro    // how that runtime makes recursive read-only mounts
-	userns   userns // the pod's user namespace, the pause process's, that the container joins
+	podPID   uint32           // the pause process, whose IPC, UTS and PID namespaces the container joins
+	netns    string           // the pod's network namespace; "" on the host network
+	podDir   string           // the sandbox's hostname, hosts and resolv.conf
+	handler  string           // the pod's runtime handler
+	runtime  string           // the runtime it maps to
+	features runtime.Features // what that runtime gives containers
+	userns   userns           // the pod's user namespace, the pause process's, that the container joins
 	image    ocispec.ImageConfig
 	ownOOM   int  // corrald's oom_score_adj, the lowest a container gets
 	seccomp  bool // the host has seccomp
@@ -156,7 +158,7 @@ func containerMounts(in specInput) ([]specs.Mount, error) {
 		if !filepath.IsAbs(src) || !filepath.IsAbs(dst) {
 			return nil, fmt.Errorf("mount %q → %q: both paths must be absolute: %w", src, dst, errdefs.ErrInvalidArgument)
 		}
-		ro, err := readonlyOption(m, in.handler, in.runtime, in.rro)
+		ro, err := readonlyOption(m, in.handler, in.runtime, in.features)
 		if err != nil {
 			return nil, err
 		}

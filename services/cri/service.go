@@ -31,8 +31,8 @@ type Service struct {
 	runtimeapi.UnimplementedImageServiceServer
 
 	cfg         config.CRI
-	runtimes    map[string]string // RuntimeClass handler → resolved runtime name; "" → default_runtime
-	rro         map[string]rro    // runtime name → how it makes recursive read-only mounts
+	runtimes    map[string]string           // RuntimeClass handler → resolved runtime name; "" → default_runtime
+	features    map[string]runtime.Features // runtime name → what it gives containers, asked at start
 	client      *containerd.Client
 	dir         string        // <state>/cri: sandbox dirs and network namespaces
 	snap        string        // the snapshotter of pods and containers
@@ -43,8 +43,6 @@ type Service struct {
 	stream      *streamServer
 	net         *network
 	outputs     fanouts // attached clients of containers' output FIFOs
-	// usernsRuntime says whether a resolved runtime name can run a pod in a user namespace.
-	usernsRuntime func(runtime string) bool
 
 	mu      sync.Mutex
 	running map[string]string  // pod names being created → sandbox id
@@ -58,11 +56,9 @@ type Opts struct {
 	Config *config.Config
 	// Resolve resolves and checks a runtime name as corrald's containers service does.
 	Resolve func(name string) (string, error)
-	// Lookup finds the family and binary of a resolved runtime name; nil leaves every handler
-	// without recursive read-only mounts.
-	Lookup func(name string) (runtime.Family, runtime.Binary, error)
-	// UserNamespaces says whether a resolved runtime name runs containers in user namespaces.
-	UserNamespaces func(name string) bool
+	// Features says what a resolved runtime name gives containers (recursive read-only mounts, user
+	// namespaces); nil gives every handler none.
+	Features func(ctx context.Context, name string) runtime.Features
 	// Snapshotter is the snapshotter the CRI unpacks images into; SnapshotRoot its root directory.
 	Snapshotter, SnapshotRoot string
 	// Bundles is the directory of the tasks' bundles, <Bundles>/<namespace>/<id>.
@@ -70,7 +66,7 @@ type Opts struct {
 }
 
 // New checks the [cri] table against the runtimes corrald accepts, asks each handler's runtime
-// whether it makes recursive read-only mounts, connects containerd's client to corrald's own
+// for its features (recursive read-only mounts, user namespaces), connects containerd's client to corrald's own
 // socket (the connection is made on first use, once corrald serves) and starts the streaming
 // server.
 func New(o Opts) (*Service, error) {
@@ -88,10 +84,12 @@ func New(o Opts) (*Service, error) {
 		}
 		rts[h] = rt
 	}
-	rros := map[string]rro{}
+	feats := map[string]runtime.Features{}
 	for _, rt := range rts {
-		if _, ok := rros[rt]; !ok && o.Lookup != nil {
-			rros[rt] = rroSupport(context.Background(), rt, o.Lookup, o.Config.Timeouts.RuntimeCall.Duration)
+		if _, ok := feats[rt]; !ok && o.Features != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), o.Config.Timeouts.RuntimeCall.Duration)
+			feats[rt] = o.Features(ctx, rt)
+			cancel()
 		}
 	}
 	// Calls wait for the connection: the OOM watch dials before corrald serves, and a refused dial
@@ -103,10 +101,10 @@ func New(o Opts) (*Service, error) {
 	}
 	dir := filepath.Join(o.Config.State, "cri")
 	s := &Service{
-		cfg: cfg, runtimes: rts, rro: rros, client: client, dir: dir, snap: o.Snapshotter, fsRoot: o.SnapshotRoot,
+		cfg: cfg, runtimes: rts, features: feats, client: client, dir: dir, snap: o.Snapshotter, fsRoot: o.SnapshotRoot,
 		stopTimeout: o.Config.Timeouts.RuntimeCall.Duration, ioDrain: o.Config.Timeouts.IODrain.Duration,
 		streamIdle: o.Config.Timeouts.StreamIdle.Duration, net: newNetwork(cfg.CNI, filepath.Join(dir, "netns")),
-		running: map[string]string{}, bundles: filepath.Join(o.Bundles, cfg.Namespace), usernsRuntime: o.UserNamespaces,
+		running: map[string]string{}, bundles: filepath.Join(o.Bundles, cfg.Namespace),
 	}
 	if s.stream, err = s.newStreamServer(); err != nil {
 		client.Close()

@@ -32,7 +32,7 @@ func (s *Service) Status(_ context.Context, r *runtimeapi.StatusRequest) (*runti
 	resp.Features = &runtimeapi.RuntimeFeatures{SupplementalGroupsPolicy: true}
 	for _, h := range append([]string{""}, s.cfg.Handlers()...) { // "" is the empty handler
 		rt := s.runtimes[h]
-		f := &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: s.rro[rt].option != "", UserNamespaces: s.usernsOn(rt)}
+		f := &runtimeapi.RuntimeHandlerFeatures{RecursiveReadOnlyMounts: s.features[rt].RecursiveReadOnly != "", UserNamespaces: s.features[rt].UserNamespaces}
 		resp.RuntimeHandlers = append(resp.RuntimeHandlers, &runtimeapi.RuntimeHandler{Name: h, Features: f})
 	}
 	if r.GetVerbose() {

@@ -97,15 +97,12 @@ func (s *Service) checkUserns(u userns, handler, rt string) error {
 	if !u.on() {
 		return nil
 	}
-	if !s.usernsOn(rt) {
+	if !s.features[rt].UserNamespaces {
 		return fmt.Errorf("runtime handler %q (runtime %s) does not support user namespaces: use a handler on runc or io.containerd.runc.v2: %w",
 			handler, rt, errdefs.ErrInvalidArgument)
 	}
 	return searchable(s.bundles, u.uids[0].HostID)
 }
-
-// usernsOn says whether runtime rt can run a pod in a user namespace.
-func (s *Service) usernsOn(rt string) bool { return s.usernsRuntime != nil && s.usernsRuntime(rt) }
 
 // searchable checks that every directory from / to dir lets others search it, as the pod's root
 // (host uid uid, not the directories' owner) needs to reach a rootfs below dir. Directories not

@@ -16,6 +16,8 @@ import (
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/corral-dev/corral/runtime"
 )
 
 func idmaps(ms ...[3]uint32) []*runtimeapi.IDMapping {
@@ -115,7 +117,7 @@ func TestCheckUserns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := &Service{usernsRuntime: func(rt string) bool { return rt == "runc" }}
+	s := &Service{features: map[string]runtime.Features{"runc": {UserNamespaces: true}}}
 	for _, tc := range []struct {
 		name, handler, rt, bundles string
 		u                          userns

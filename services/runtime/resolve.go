@@ -4,8 +4,8 @@
 package runtime
 
 import (
+	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -118,19 +118,12 @@ func (r *Resolver) unavailable(name string, why error) error {
 	return fmt.Errorf("runtime %q is not available: %w; choose another with --runtime or set default_runtime in the config", name, why)
 }
 
-// UserNamespaces says whether the runtime name runs a container in a user namespace whose root
-// owns the rootfs (idmapped layers, see images.CapRemapIDs): runc, by corral-shim (shim v1) or by
-// containerd's runc shim (io.containerd.runc.<ver>). LXC and gVisor are not wired for it.
-func (r *Resolver) UserNamespaces(name string) bool {
+// Features says what the runtime name gives containers beyond what every family does, as its
+// family answers; a name that cannot run here has none, and says why.
+func (r *Resolver) Features(ctx context.Context, name string) runtime.Features {
 	f, bin, err := r.Lookup(name)
 	if err != nil {
-		return false
+		return runtime.Features{NoRecursiveReadOnly: err.Error()}
 	}
-	switch f.Name {
-	case "shim v1":
-		return filepath.Base(bin.Path) == "runc"
-	case "shim v2":
-		return strings.HasPrefix(name, "io.containerd.runc.")
-	}
-	return false
+	return f.Ops.Features(ctx, bin)
 }

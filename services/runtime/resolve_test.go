@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/containerd/containerd/v2/pkg/kernelversion"
 	"github.com/containerd/errdefs"
 
 	"github.com/corral-dev/corral/config"
@@ -153,9 +155,66 @@ func TestUserNamespaces(t *testing.T) {
 		"runc": true, "my-runc": true, "io.containerd.runc.v2": true,
 		"lcr": false, "runsc": false, "my-gvisor": false, "io.containerd.runsc.v1": false, "kata-runtime": false, "foo": false,
 	} {
-		if got := r.UserNamespaces(name); got != want {
-			t.Errorf("UserNamespaces(%q) = %v, want %v", name, got, want)
+		if got := r.Features(context.Background(), name).UserNamespaces; got != want {
+			t.Errorf("Features(%q).UserNamespaces = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// fakeRuntimes writes scripts standing in for OCI runtimes to a directory: runc (features with
+// rro), old-runc (features without), runsc (no features; gVisor's version line), kata (neither),
+// and the shim v2 binaries of runc and kata, and returns the directory.
+func fakeRuntimes(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"runc":                    `[ "$1" = features ] && echo '{"ociVersionMin": "1.0.0", "mountOptions": ["ro", "rbind", "rro"]}'`,
+		"old-runc":                `[ "$1" = features ] && echo '{"ociVersionMin": "1.0.0", "mountOptions": ["ro", "rbind"]}'`,
+		"runsc":                   `[ "$1" = --version ] && echo 'runsc version 0.0~20221219.0' && exit 0; exit 128`,
+		"kata":                    `echo 'kata-runtime 3'; exit 1`,
+		"containerd-shim-runc-v2": `exit 0`,
+		"containerd-shim-kata-v2": `exit 0`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// kernelRRO is "rro" where the kernel has mount_setattr, else "".
+func kernelRRO() string {
+	if ok, err := kernelversion.GreaterEqualThan(kernelversion.KernelVersion{Kernel: 5, Major: 12}); ok && err == nil {
+		return "rro"
+	}
+	return ""
+}
+
+// TestRecursiveReadOnly checks how each family's runtime says it makes recursive read-only mounts.
+func TestRecursiveReadOnly(t *testing.T) {
+	dir := fakeRuntimes(t)
+	t.Setenv("PATH", dir) // shim v2 io.containerd.runc.* runs runc from $PATH
+	r := resolver("", map[string]config.Runtime{"old-runc": {Path: filepath.Join(dir, "old-runc")},
+		"kata": {Path: filepath.Join(dir, "kata")}, "missing": {Path: filepath.Join(dir, "missing")}})
+	rro := kernelRRO()
+	for _, tc := range []struct {
+		runtime, option, why string
+	}{
+		{"runc", rro, ""},
+		{"io.containerd.runc.v2", rro, ""},
+		{"old-runc", "", "features lists no rro mount option"},
+		{"runsc", "ro", ""},
+		{"kata", "", "kata features: exit status 1"},
+		{"missing", "", `runtime "missing" is not available`},
+		{"lcr", "", "LXC 5 remounts only the top mount of a bind read-only"},
+		{"io.containerd.kata.v2", "", "cannot ask shim v2 containerd-shim-kata-v2"},
+	} {
+		t.Run(tc.runtime, func(t *testing.T) {
+			got := r.Features(context.Background(), tc.runtime)
+			if got.RecursiveReadOnly != tc.option || !strings.Contains(got.NoRecursiveReadOnly, tc.why) || (tc.option == "") != (got.NoRecursiveReadOnly != "") {
+				t.Errorf("got %+v, want option %q, why containing %q", got, tc.option, tc.why)
+			}
+		})
 	}
 }
 
