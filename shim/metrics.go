@@ -24,13 +24,6 @@ func runcMetrics(s *runc.Stats) *stats.Metrics {
 	entry := func(e runc.MemoryEntry) *stats.MemoryEntry {
 		return &stats.MemoryEntry{Limit: e.Limit, Usage: e.Usage, Max: e.Max, Failcnt: e.Failcnt}
 	}
-	blkio := func(es []runc.BlkioEntry) []*stats.BlkIOEntry {
-		var out []*stats.BlkIOEntry
-		for _, e := range es {
-			out = append(out, &stats.BlkIOEntry{Op: e.Op, Major: e.Major, Minor: e.Minor, Value: e.Value})
-		}
-		return out
-	}
 	m := &stats.Metrics{
 		CPU: &stats.CPUStat{Usage: &stats.CPUUsage{Total: s.Cpu.Usage.Total, Kernel: s.Cpu.Usage.Kernel, User: s.Cpu.Usage.User, PerCPU: s.Cpu.Usage.Percpu},
 			Throttling: &stats.Throttle{Periods: s.Cpu.Throttling.Periods, ThrottledPeriods: s.Cpu.Throttling.ThrottledPeriods,
@@ -50,13 +43,6 @@ func runcMetrics(s *runc.Stats) *stats.Metrics {
 
 // lxcMetrics converts the usage the lcr engine reads from an LXC container's cgroups.
 func lxcMetrics(s *engine.Stats) *stats.Metrics {
-	blkio := func(es []engine.IOEntry) []*stats.BlkIOEntry {
-		var out []*stats.BlkIOEntry
-		for _, e := range es {
-			out = append(out, &stats.BlkIOEntry{Op: e.Op, Major: e.Major, Minor: e.Minor, Value: e.Value})
-		}
-		return out
-	}
 	m := &stats.Metrics{
 		CPU: &stats.CPUStat{Usage: &stats.CPUUsage{Total: s.CPU.UsageNanos, Kernel: s.CPU.SystemNanos, User: s.CPU.UserNanos},
 			Throttling: &stats.Throttle{Periods: s.CPU.Periods, ThrottledPeriods: s.CPU.ThrottledPeriods, ThrottledTime: s.CPU.ThrottledNanos}},
@@ -67,6 +53,16 @@ func lxcMetrics(s *engine.Stats) *stats.Metrics {
 	}
 	memoryStat(m.Memory, s.Memory.Stat)
 	return m
+}
+
+// blkio converts block I/O entries, runc's or the lcr engine's, which have the same fields.
+func blkio[E runc.BlkioEntry | engine.IOEntry](es []E) []*stats.BlkIOEntry {
+	var out []*stats.BlkIOEntry
+	for _, e := range es {
+		b := runc.BlkioEntry(e)
+		out = append(out, &stats.BlkIOEntry{Op: b.Op, Major: b.Major, Minor: b.Minor, Value: b.Value})
+	}
+	return out
 }
 
 // memoryStat sets the fields of m that cgroup v1's memory.stat keys in raw name.
