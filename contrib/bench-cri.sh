@@ -36,21 +36,7 @@ trap cleanup EXIT
 . contrib/bench-lib.sh
 trap 'exit 130' INT TERM
 
-wait_sock() { for _ in $(seq 100); do [ -S "$1" ] && return; sleep 0.1; done; echo "bench-cri.sh: $2 did not start" >&2; cat "$3" >&2; exit 1; }
-
-cat >"$tmp/corrald.toml" <<EOF
-root = "$tmp/root"
-state = "$tmp/state"
-default_runtime = "runc"
-[grpc]
-address = "$corrald_sock"
-[cri.cni]
-conf_dir = "$W/net.d"
-[cri.registry]
-config_path = "$W/mirrors"
-EOF
-bin/corrald --config "$tmp/corrald.toml" >"$tmp/corrald.log" 2>&1 &
-daemon=$!
+start_corrald "$tmp" "$corrald_sock" runc
 cat >"$tmp/containerd.toml" <<EOF
 version = 2
 root = "$tmp/ctd-root"
@@ -70,7 +56,6 @@ state = "$tmp/ctd-state"
 EOF
 containerd --config "$tmp/containerd.toml" >"$tmp/containerd.log" 2>&1 &
 ctd=$!
-wait_sock "$corrald_sock" corrald "$tmp/corrald.log"
 wait_sock "$ctd_sock" containerd "$tmp/containerd.log"
 
 image=registry.k8s.io/e2e-test-images/busybox:1.29-2

@@ -34,21 +34,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat >"$tmp/corrald.toml" <<EOF
-root = "$tmp/root"
-state = "$tmp/state"
-default_runtime = "$rt"
-[grpc]
-address = "$sock"
-[cri.cni]
-conf_dir = "$W/net.d"
-[cri.registry]
-config_path = "$W/mirrors"
-EOF
-bin/corrald --config "$tmp/corrald.toml" >"$tmp/corrald.log" 2>&1 &
-daemon=$!
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
-[ -S "$sock" ] || { echo "critest.sh: corrald did not start" >&2; cat "$tmp/corrald.log" >&2; exit 1; }
+start_corrald "$tmp" "$sock" "$rt"
 
 report=$W/report-$rt.json
 set +e
