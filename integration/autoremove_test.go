@@ -18,7 +18,7 @@ func TestRunRmClientKilled(t *testing.T) {
 		id := map[bool]string{false: "r11-rm", true: "r11-rm-crash"}[crash]
 		fg := d.startCorral("run", "--rm", "--fifo-dir", fifos, "--runtime", "runc", "--rootfs", rootfs, id, "sh", "-c", "echo ready; sleep 1000")
 		fg.waitLine(t, "ready")
-		pid := d.taskPid(t, id, "RUNNING")
+		pid := d.runningPid(t, id)
 		_ = fg.cmd.Process.Kill()
 		fg.exitCode(t)
 		if crash {

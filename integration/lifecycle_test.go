@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,6 +93,18 @@ func (d *daemon) taskPid(t *testing.T, id, status string) int {
 	}
 	t.Fatalf("task %s not listed", id)
 	return 0
+}
+
+// runningPid is taskPid for a task whose start was asked for and may not be recorded yet: its
+// output can reach a client before corrald records the start it answered. It waits up to 10 s.
+func (d *daemon) runningPid(t *testing.T, id string) int {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if running := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(id) + `\s+\d+\s+RUNNING\b`); running.MatchString(d.corral("tasks", "ls").must(t)) {
+			break
+		}
+	}
+	return d.taskPid(t, id, "RUNNING")
 }
 
 // wait returns the task's exit status through Tasks.Wait.
